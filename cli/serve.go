@@ -1,0 +1,144 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/siplens/siplens/config"
+	"github.com/siplens/siplens/server"
+	"github.com/siplens/siplens/store/sqlite"
+)
+
+// loadConfig reads FILE or the defaults.
+func loadConfig(path string) (config.Config, error) {
+	if path == "" {
+		return config.Default(), nil
+	}
+	return config.Load(path)
+}
+
+// dataDir picks the data directory: the flag, then the config, then the default.
+func dataDir(flagValue string, cfg config.Config) string {
+	switch {
+	case flagValue != "":
+		return flagValue
+	case cfg.DataDir != "":
+		return cfg.DataDir
+	}
+	return DefaultDataDir()
+}
+
+func runServe(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("serve", "serve [--config FILE] [--address IP] [--udp-port N] [--tcp-port N] [--data-dir DIR] [--log-level L] [--log-format text|json]", stderr)
+	cfgPath := fs.String("config", "", "YAML config file (see docs/config.md); without it siplens runs on its embedded defaults")
+	address := fs.String("address", "", "IP address to listen on (default from config: 0.0.0.0)")
+	udpPort := fs.Int("udp-port", -1, "UDP port, 0 to switch UDP off (default from config: 5060)")
+	tcpPort := fs.Int("tcp-port", -1, "TCP port, 0 to switch TCP off (default from config: 5060)")
+	dir := fs.String("data-dir", "", "directory of the SQLite store (default $SIPLENS_DATA_DIR or ~/.local/share/siplens)")
+	level := fs.String("log-level", "", "debug, info, warn or error (default from config: info)")
+	format := fs.String("log-format", "", "text or json (default from config: text)")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return errorf(stderr, "%v", err)
+	}
+	if *address != "" {
+		cfg.Listen.Address = *address
+	}
+	if *udpPort >= 0 {
+		cfg.Listen.UDP = *udpPort
+	}
+	if *tcpPort >= 0 {
+		cfg.Listen.TCP = *tcpPort
+	}
+	if *level != "" {
+		cfg.Log.Level = *level
+	}
+	if *format != "" {
+		cfg.Log.Format = *format
+	}
+	if err := cfg.Validate(); err != nil {
+		return errorf(stderr, "flags: %v", err)
+	}
+	log := newLogger(cfg.Log, stderr)
+
+	data := dataDir(*dir, cfg)
+	st, err := sqlite.Open(data)
+	if err != nil {
+		return errorf(stderr, "%v", err)
+	}
+	defer st.Close()
+
+	srv, err := server.New(cfg, server.Options{Users: st, Locations: st, Log: log})
+	if err != nil {
+		return errorf(stderr, "%v", err)
+	}
+	if err := srv.Start(); err != nil {
+		return errorf(stderr, "%v", err)
+	}
+	defer srv.Close()
+
+	printBanner(stdout, srv, cfg, filepath.Join(data, sqlite.FileName), *cfgPath)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	log.Info("stopping")
+	return 0
+}
+
+func printBanner(w io.Writer, srv *server.Server, cfg config.Config, dbPath, cfgPath string) {
+	addrs := srv.Addrs()
+	var listens []string
+	for _, tp := range []string{"UDP", "TCP"} {
+		if a, ok := addrs[tp]; ok {
+			listens = append(listens, tp+" "+a)
+		}
+	}
+	fmt.Fprintf(w, "siplens %s listening on %s\n", Version, strings.Join(listens, ", "))
+	names := srv.Domains().Names()
+	aliases := srv.Domains().Aliases()
+	sort.Strings(aliases)
+	fmt.Fprintf(w, "domains: %s (also answers to %s)\n", strings.Join(names, ", "), strings.Join(aliases, ", "))
+	fmt.Fprintf(w, "store: %s\n", dbPath)
+	cfgFlag := ""
+	if cfgPath != "" {
+		cfgFlag = " --config " + cfgPath
+	}
+	fmt.Fprintf(w, "add a user: siplens user add alice@%s --password SECRET%s\n", server.DefaultDomain(cfg), cfgFlag)
+}
+
+func newLogger(cfg config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func runConfig(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 2 || args[0] != "check" {
+		fmt.Fprintln(stderr, "Usage: siplens config check FILE")
+		if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
+			return 0
+		}
+		return 2
+	}
+	if _, err := config.Load(args[1]); err != nil {
+		return errorf(stderr, "%v", err)
+	}
+	fmt.Fprintf(stdout, "%s: ok\n", args[1])
+	return 0
+}

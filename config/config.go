@@ -1,0 +1,401 @@
+// Package config is siplens' configuration file: its types, strict decoding (an unknown key
+// or a bad value is an error that names the file, the line and the key), the embedded
+// defaults, and Validate.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole file. Every key is documented in docs/config.md.
+type Config struct {
+	Listen    Listen    `yaml:"listen"`
+	Domains   []string  `yaml:"domains"`
+	DataDir   string    `yaml:"data_dir"`
+	Registrar Registrar `yaml:"registrar"`
+	Auth      Auth      `yaml:"auth"`
+	Proxy     Proxy     `yaml:"proxy"`
+	Users     []User    `yaml:"users"`
+	Log       Log       `yaml:"log"`
+}
+
+// Listen says where the SIP listeners are.
+type Listen struct {
+	// Address is the IP to bind; "0.0.0.0" for all IPv4 addresses.
+	Address string `yaml:"address"`
+	// UDP and TCP are the ports; 0 switches that transport off.
+	UDP int `yaml:"udp"`
+	TCP int `yaml:"tcp"`
+	// Advertise is the host put in Via and Record-Route; default: the bound address, or
+	// the first non-loopback address when bound to all.
+	Advertise string `yaml:"advertise"`
+}
+
+// Registrar tunes REGISTER handling (RFC 3261 10.3).
+type Registrar struct {
+	MinExpires     int `yaml:"min_expires"`
+	MaxExpires     int `yaml:"max_expires"`
+	DefaultExpires int `yaml:"default_expires"`
+	// MaxContacts is the most bindings one address-of-record may hold.
+	MaxContacts int `yaml:"max_contacts"`
+}
+
+// Auth tunes digest authentication.
+type Auth struct {
+	// Realm is the digest realm; default: the first served domain.
+	Realm string `yaml:"realm"`
+	// Algorithms offered, in order of preference (RFC 8760 2.3). The default puts MD5 first
+	// because many phones and test tools (SIPp, sipsak) read only the first challenge and
+	// know only MD5; put SHA-256 first when every phone supports RFC 8760.
+	Algorithms []string `yaml:"algorithms"`
+	// NonceLifetime is how long a nonce is accepted before it is re-challenged as stale.
+	NonceLifetime Duration `yaml:"nonce_lifetime"`
+	// Register requires authentication for REGISTER (default true).
+	Register *bool `yaml:"register"`
+	// Trusted source prefixes are exempt from authentication (load generators, gateways).
+	Trusted []string `yaml:"trusted"`
+}
+
+// Proxy tunes forwarding.
+type Proxy struct {
+	// RecordRoute keeps siplens on the path of in-dialog requests (default true).
+	RecordRoute *bool `yaml:"record_route"`
+	// NoAnswerTimeout is Timer C: how long a branch may ring without a final answer.
+	NoAnswerTimeout Duration `yaml:"no_answer_timeout"`
+	// MaxMessageSize bounds a request's size; larger ones get 513.
+	MaxMessageSize int `yaml:"max_message_size"`
+}
+
+// User is a local user declared in the file. Give either a password (hashed at load time,
+// never stored) or the HA1 values.
+type User struct {
+	User      string `yaml:"user"`
+	Domain    string `yaml:"domain"`
+	Password  string `yaml:"password"`
+	HA1MD5    string `yaml:"ha1_md5"`
+	HA1SHA256 string `yaml:"ha1_sha256"`
+}
+
+// Log says how to log.
+type Log struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// Duration is a time.Duration written as "30s" or "5m" in the file.
+type Duration struct{ time.Duration }
+
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration (use 30s, 5m, 1h)", n.Line, n.Value)
+	}
+	d.Duration = v
+	return nil
+}
+
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
+// Default returns the embedded defaults: what `siplens serve` runs with and no file.
+func Default() Config {
+	yes := true
+	return Config{
+		Listen:    Listen{Address: "0.0.0.0", UDP: 5060, TCP: 5060},
+		Registrar: Registrar{MinExpires: 60, MaxExpires: 7200, DefaultExpires: 3600, MaxContacts: 10},
+		Auth: Auth{
+			Algorithms:    []string{"MD5", "SHA-256"},
+			NonceLifetime: Duration{5 * time.Minute},
+			Register:      &yes,
+		},
+		Proxy: Proxy{
+			RecordRoute:     &yes,
+			NoAnswerTimeout: Duration{180 * time.Second},
+			MaxMessageSize:  16384,
+		},
+		Log: Log{Level: "info", Format: "text"},
+	}
+}
+
+// Load reads a file over the defaults. Keys the file does not mention keep their default.
+func Load(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes data (named path in errors) over the defaults and validates it.
+func Parse(path string, data []byte) (Config, error) {
+	cfg := Default()
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, cleanYAMLError(err))
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	// io.EOF: an empty file means "all defaults".
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return Config{}, fmt.Errorf("%s: %w", path, cleanYAMLError(err))
+	}
+	if err := cfg.Validate(); err != nil {
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			fe.Line = lineOf(&root, fe.Path)
+			return Config{}, fmt.Errorf("%s: %w", path, fe)
+		}
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// cleanYAMLError turns yaml.v3's "yaml: unmarshal errors:\n  line 3: field x not found in
+// type config.Listen" into "line 3: unknown key "x"".
+func cleanYAMLError(err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
+	var lines []string
+	for _, l := range strings.Split(msg, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" {
+			continue
+		}
+		if i := strings.Index(l, ": field "); i >= 0 && strings.Contains(l, " not found in type ") {
+			key := l[i+len(": field "):]
+			key = key[:strings.Index(key, " not found in type ")]
+			l = fmt.Sprintf("%s: unknown key %q", l[:i], key)
+		}
+		lines = append(lines, l)
+	}
+	return errors.New(strings.Join(lines, "; "))
+}
+
+// FieldError is a bad value, with the key's path ("registrar.min_expires") and, once the
+// file has been consulted, its line.
+type FieldError struct {
+	Path string
+	Line int
+	Msg  string
+}
+
+func (e *FieldError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("line %d: %s: %s", e.Line, e.Path, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.Path, e.Msg)
+}
+
+func bad(path, format string, args ...any) error {
+	return &FieldError{Path: path, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Validate checks values; the first problem is returned as a *FieldError.
+func (c *Config) Validate() error {
+	if c.Listen.Address != "" {
+		if _, err := netip.ParseAddr(c.Listen.Address); err != nil {
+			return bad("listen.address", "%q is not an IP address", c.Listen.Address)
+		}
+	}
+	for _, p := range []struct {
+		path string
+		v    int
+	}{{"listen.udp", c.Listen.UDP}, {"listen.tcp", c.Listen.TCP}} {
+		if p.v < 0 || p.v > 65535 {
+			return bad(p.path, "port %d is out of range 0-65535", p.v)
+		}
+	}
+	if c.Listen.UDP == 0 && c.Listen.TCP == 0 {
+		return bad("listen", "both udp and tcp are off: nothing to listen on")
+	}
+	if err := checkToken(c.Listen.Advertise); err != nil && c.Listen.Advertise != "" {
+		return bad("listen.advertise", "%v", err)
+	}
+	for i, d := range c.Domains {
+		if err := checkToken(d); err != nil || d == "" {
+			return bad(fmt.Sprintf("domains[%d]", i), "%q is not a domain name or address", d)
+		}
+	}
+	r := c.Registrar
+	if r.MinExpires < 1 {
+		return bad("registrar.min_expires", "must be at least 1 second, got %d", r.MinExpires)
+	}
+	if r.MaxExpires < r.MinExpires {
+		return bad("registrar.max_expires", "%d is below min_expires %d", r.MaxExpires, r.MinExpires)
+	}
+	if r.DefaultExpires < r.MinExpires || r.DefaultExpires > r.MaxExpires {
+		return bad("registrar.default_expires", "%d is outside min_expires..max_expires (%d..%d)", r.DefaultExpires, r.MinExpires, r.MaxExpires)
+	}
+	if r.MaxContacts < 1 {
+		return bad("registrar.max_contacts", "must be at least 1, got %d", r.MaxContacts)
+	}
+	if c.Auth.Realm != "" {
+		if err := checkToken(c.Auth.Realm); err != nil {
+			return bad("auth.realm", "%v", err)
+		}
+	}
+	if len(c.Auth.Algorithms) == 0 {
+		return bad("auth.algorithms", "give at least one of SHA-256, MD5")
+	}
+	for i, a := range c.Auth.Algorithms {
+		if a != "SHA-256" && a != "MD5" {
+			return bad(fmt.Sprintf("auth.algorithms[%d]", i), "%q is not supported (SHA-256 or MD5)", a)
+		}
+	}
+	if c.Auth.NonceLifetime.Duration < 5*time.Second {
+		return bad("auth.nonce_lifetime", "%s is too short (at least 5s)", c.Auth.NonceLifetime)
+	}
+	for i, t := range c.Auth.Trusted {
+		if _, err := ParsePrefix(t); err != nil {
+			return bad(fmt.Sprintf("auth.trusted[%d]", i), "%v", err)
+		}
+	}
+	if c.Proxy.NoAnswerTimeout.Duration < time.Second {
+		return bad("proxy.no_answer_timeout", "%s is below the minimum of 1s", c.Proxy.NoAnswerTimeout)
+	}
+	if c.Proxy.MaxMessageSize < 1024 || c.Proxy.MaxMessageSize > 65535 {
+		return bad("proxy.max_message_size", "%d is outside 1024..65535", c.Proxy.MaxMessageSize)
+	}
+	seen := map[string]bool{}
+	for i, u := range c.Users {
+		path := fmt.Sprintf("users[%d]", i)
+		if err := CheckUserName(u.User); err != nil {
+			return bad(path+".user", "%v", err)
+		}
+		if u.Domain != "" {
+			if err := checkToken(u.Domain); err != nil {
+				return bad(path+".domain", "%v", err)
+			}
+		}
+		if u.Password == "" && u.HA1MD5 == "" && u.HA1SHA256 == "" {
+			return bad(path, "user %q needs a password or ha1_md5/ha1_sha256", u.User)
+		}
+		if u.HA1MD5 != "" && !isHex(u.HA1MD5, 32) {
+			return bad(path+".ha1_md5", "must be 32 hex digits")
+		}
+		if u.HA1SHA256 != "" && !isHex(u.HA1SHA256, 64) {
+			return bad(path+".ha1_sha256", "must be 64 hex digits")
+		}
+		key := u.User + "@" + u.Domain
+		if seen[key] {
+			return bad(path+".user", "user %q is declared twice", u.User)
+		}
+		seen[key] = true
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return bad("log.level", "%q is not one of debug, info, warn, error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		return bad("log.format", "%q is not one of text, json", c.Log.Format)
+	}
+	return nil
+}
+
+// RecordRouteOn reports the effective record_route setting.
+func (p Proxy) RecordRouteOn() bool { return p.RecordRoute == nil || *p.RecordRoute }
+
+// RegisterAuthOn reports whether REGISTER needs authentication.
+func (a Auth) RegisterAuthOn() bool { return a.Register == nil || *a.Register }
+
+// ParsePrefix accepts "10.0.0.0/8", "::1/128" or a single address.
+func ParsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not an address prefix", s)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not an address or prefix", s)
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// CheckUserName refuses names that cannot be a SIP user part or would inject headers.
+func CheckUserName(u string) error {
+	if u == "" {
+		return errors.New("empty user name")
+	}
+	if len(u) > 64 {
+		return fmt.Errorf("user name %q is longer than 64 characters", u)
+	}
+	for _, r := range u {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.!~*'()+&=$,;?/", r)) {
+			return fmt.Errorf("user name %q contains %q, which is not allowed", u, r)
+		}
+	}
+	return nil
+}
+
+// checkToken refuses values that would corrupt a header when copied into one.
+func checkToken(s string) error {
+	if strings.ContainsAny(s, " \t\r\n\"<>,;@") {
+		return fmt.Errorf("%q contains a space, quote, bracket or separator", s)
+	}
+	return nil
+}
+
+func isHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// lineOf finds the line of a dotted path ("users[1].user") in the YAML tree; 0 if absent.
+func lineOf(root *yaml.Node, path string) int {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := 0
+	for _, part := range strings.Split(path, ".") {
+		name, idx := part, -1
+		if i := strings.Index(part, "["); i >= 0 {
+			name = part[:i]
+			fmt.Sscanf(part[i:], "[%d]", &idx)
+		}
+		if n == nil || n.Kind != yaml.MappingNode {
+			return line
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == name {
+				line = n.Content[i].Line
+				next = n.Content[i+1]
+				break
+			}
+		}
+		if next == nil {
+			return line
+		}
+		n = next
+		if idx >= 0 {
+			if n.Kind != yaml.SequenceNode || idx >= len(n.Content) {
+				return line
+			}
+			n = n.Content[idx]
+			line = n.Line
+		}
+	}
+	return line
+}

@@ -1,0 +1,137 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/siplens/siplens/chain"
+)
+
+// handle is the frame around the chain for every request sipgo passes up: it builds the
+// chain.Request, sends 100 Trying for INVITE (RFC 3261 16.2), runs the chain, turns an
+// unanswered rejection or failure into its response, and logs the transaction once.
+func (s *Server) handle(req *sip.Request, tx sip.ServerTransaction) {
+	start := s.now()
+	r := &chain.Request{SIP: req, Source: req.Source(), Transport: req.Transport(), Received: start}
+	r.Domain, r.ToServer = s.classify(req)
+	w := chain.NewWriter(req, tx)
+
+	if req.Method == sip.INVITE {
+		cancelled := make(chan struct{})
+		var once sync.Once
+		tx.OnCancel(func(*sip.Request) { once.Do(func() { close(cancelled) }) })
+		r.Cancelled = cancelled
+		w.SetProducer("server")
+		if err := w.Reply(100, ""); err != nil {
+			s.log.Debug("sending 100 Trying failed", "call_id", r.CallID(), "error", err)
+		}
+	}
+
+	err := s.chain.Serve(context.Background(), w, r)
+	code, producer, reason := s.finish(w, r, err)
+
+	if req.Method == sip.ACK {
+		return // ACKs are not transactions of their own; nothing to log per ACK
+	}
+	level := slog.LevelInfo
+	if code >= 500 {
+		level = slog.LevelWarn
+	}
+	attrs := []any{
+		"call_id", r.CallID(), "method", string(req.Method), "source", r.Source, "transport", r.Transport,
+		"code", code, "by", producer, "ms", time.Since(start).Milliseconds(),
+	}
+	if reason != "" {
+		attrs = append(attrs, "reason", reason)
+	}
+	s.log.Log(context.Background(), level, "transaction", attrs...)
+}
+
+// finish sends the response the chain's error calls for, unless one went out already. It
+// returns the final code, who produced it and why, for the log.
+func (s *Server) finish(w *chain.Writer, r *chain.Request, err error) (int, string, string) {
+	if r.CancelledNow() && !w.Final() {
+		return 487, "caller CANCEL", "the caller cancelled the request"
+	}
+	if err == nil || r.SIP.Method == sip.ACK || w.Final() {
+		if err != nil && r.SIP.Method != sip.ACK {
+			s.log.Warn("step failed after the answer was sent", "call_id", r.CallID(), "error", err)
+		}
+		return w.Status(), w.Producer(), ""
+	}
+	var rej *chain.Error
+	if errors.As(err, &rej) {
+		w.SetProducer(rej.Step)
+		if werr := w.Reply(rej.Code, rej.StatusPhrase(), rej.Headers...); werr != nil {
+			s.log.Debug("sending the rejection failed", "call_id", r.CallID(), "error", werr)
+		}
+		return rej.Code, rej.Step, rej.Reason
+	}
+	// Anything else is our fault: a 500 for this request only, with what happened logged.
+	var p *chain.PanicError
+	if errors.As(err, &p) {
+		s.log.Error("panic in the request path", "call_id", r.CallID(), "step", p.Step, "panic", p.Value, "stack", string(p.Stack))
+	} else {
+		s.log.Error("request failed", "call_id", r.CallID(), "error", err)
+	}
+	w.SetProducer("server")
+	_ = w.Reply(500, "", sip.NewHeader("Retry-After", "5"))
+	return 500, "server", err.Error()
+}
+
+// classify finds the served domain of the Request-URI and whether it addresses siplens
+// itself (no user part, or a Route/Request-URI host that is one of our addresses).
+func (s *Server) classify(req *sip.Request) (domain string, toServer bool) {
+	host := req.Recipient.Host
+	domain, served := s.domains.Canonical(host)
+	if !served {
+		return "", false
+	}
+	if req.Recipient.User == "" {
+		return domain, true
+	}
+	return domain, false
+}
+
+// sipgoLogHandler quiets sipgo: its parse failures become a counted drop at debug level,
+// and its chatter stays below our own log lines.
+type sipgoLogHandler struct {
+	next    slog.Handler
+	dropped interface{ Add(int64) int64 }
+	attrs   []slog.Attr
+}
+
+func (h *sipgoLogHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.next.Enabled(ctx, l)
+}
+
+func (h *sipgoLogHandler) Handle(ctx context.Context, rec slog.Record) error {
+	if strings.HasPrefix(rec.Message, "failed to parse") || strings.Contains(rec.Message, "parse") {
+		h.dropped.Add(1)
+		rec.Level = slog.LevelDebug
+		if !h.next.Enabled(ctx, slog.LevelDebug) {
+			return nil
+		}
+	} else if rec.Level < slog.LevelWarn {
+		rec.Level = slog.LevelDebug
+		if !h.next.Enabled(ctx, slog.LevelDebug) {
+			return nil
+		}
+	}
+	rec.AddAttrs(slog.String("component", "sipgo"))
+	return h.next.WithAttrs(h.attrs).Handle(ctx, rec)
+}
+
+func (h *sipgoLogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &sipgoLogHandler{next: h.next, dropped: h.dropped, attrs: append(append([]slog.Attr(nil), h.attrs...), attrs...)}
+}
+
+func (h *sipgoLogHandler) WithGroup(name string) slog.Handler {
+	return &sipgoLogHandler{next: h.next.WithGroup(name), dropped: h.dropped, attrs: h.attrs}
+}

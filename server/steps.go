@@ -1,0 +1,70 @@
+package server
+
+import (
+	"crypto/rand"
+	"fmt"
+	"net/netip"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/siplens/siplens/chain"
+	"github.com/siplens/siplens/config"
+	"github.com/siplens/siplens/digest"
+	"github.com/siplens/siplens/steps/auth"
+	"github.com/siplens/siplens/steps/forward"
+	"github.com/siplens/siplens/steps/locate"
+	"github.com/siplens/siplens/steps/registrar"
+	"github.com/siplens/siplens/steps/sanity"
+)
+
+// buildChain puts the steps in their fixed order; the config only tunes them.
+// The order is the request path: sanity -> auth -> registrar -> locate -> forward.
+func (s *Server) buildChain() (*chain.Chain, error) {
+	cfg := s.cfg
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, fmt.Errorf("nonce secret: %w", err)
+	}
+	nonces, err := digest.NewNonces(secret, cfg.Auth.NonceLifetime.Duration, s.now)
+	if err != nil {
+		return nil, fmt.Errorf("nonces: %w", err)
+	}
+	var algs []digest.Algorithm
+	for _, a := range cfg.Auth.Algorithms {
+		algs = append(algs, digest.Algorithm(a))
+	}
+	verifier, err := digest.NewVerifier(digest.Options{Nonces: nonces, Algorithms: algs})
+	if err != nil {
+		return nil, err
+	}
+	var trusted []netip.Prefix
+	for _, t := range cfg.Auth.Trusted {
+		p, err := config.ParsePrefix(t)
+		if err != nil {
+			return nil, err
+		}
+		trusted = append(trusted, p)
+	}
+	log := s.log
+	return chain.New(
+		&sanity.Step{MaxMessageSize: cfg.Proxy.MaxMessageSize, IsOwnVia: s.self.isOwnVia},
+		&auth.Step{
+			Verifier: verifier, Users: s.users, Domains: s.domains,
+			Realm:    func(d string) string { return Realm(cfg, d) },
+			Register: cfg.Auth.RegisterAuthOn(), Trusted: trusted,
+		},
+		&registrar.Step{
+			Domains: s.domains, Users: s.users, Locations: s.loc,
+			MinExpires: cfg.Registrar.MinExpires, MaxExpires: cfg.Registrar.MaxExpires,
+			DefaultExpires: cfg.Registrar.DefaultExpires, MaxContacts: cfg.Registrar.MaxContacts,
+			Now: s.now, Log: log,
+		},
+		&locate.Step{Users: s.users, Locations: s.loc, Now: s.now, Allow: sanity.Allow},
+		&forward.Step{
+			Client: s.client,
+			Self:   forward.Self{Host: s.self.advertise, Ports: s.self.ports},
+			IsSelf: func(u sip.Uri) bool { return s.self.isSelfURI(u, s.domains) },
+			RecordRoute: cfg.Proxy.RecordRouteOn(), NoAnswer: cfg.Proxy.NoAnswerTimeout.Duration, Log: log,
+		},
+	), nil
+}

@@ -1,0 +1,315 @@
+package forward
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/siplens/siplens/chain"
+)
+
+// branch is one forwarded copy of the request and what became of it.
+type branch struct {
+	index    int
+	target   chain.Target
+	req      *sip.Request
+	tx       sip.ClientTransaction
+	ringing  bool // a provisional response arrived (a CANCEL may now be sent, RFC 3261 9.1)
+	final    *sip.Response
+	code     int    // final code counted for best-response selection
+	why      string // for synthesised codes (timeouts, transport errors)
+	timedOut bool   // Timer C fired
+	cancel   bool   // CANCEL wanted as soon as the branch rings
+	done     bool
+	timerC   *time.Timer
+}
+
+type event struct {
+	b   *branch
+	res *sip.Response // nil when the transaction ended
+	err error
+}
+
+// fork runs every target in parallel and answers the caller (RFC 3261 16.6-16.7).
+func (s *Step) fork(ctx context.Context, w chain.ResponseWriter, r *chain.Request, newDialog bool) error {
+	isInvite := r.SIP.Method == sip.INVITE
+	events := make(chan event, 16)
+	var branches []*branch
+	for i, t := range r.Targets {
+		b := &branch{index: i + 1, target: t, req: s.prepare(r, t, newDialog)}
+		branches = append(branches, b)
+		tx, err := s.Client.TransactionRequest(context.WithoutCancel(ctx), b.req, noBuild)
+		if err != nil {
+			b.done, b.code, b.why = true, 503, fmt.Sprintf("could not send to %s: %v", t.URI.String(), err)
+			continue
+		}
+		b.tx = tx
+		if isInvite {
+			b.timerC = time.AfterFunc(s.NoAnswer, func() { events <- event{b: b, err: errTimerC} })
+		}
+		go watch(b, events)
+	}
+
+	pending := 0
+	for _, b := range branches {
+		if !b.done {
+			pending++
+		}
+	}
+	var winner *sip.Response
+	cancelled := r.Cancelled
+	for pending > 0 {
+		select {
+		case <-cancelled:
+			// The caller sent CANCEL: sipgo has answered it and sent 487 upstream. Cancel
+			// every branch still going (RFC 3261 16.10).
+			cancelled = nil
+			for _, b := range branches {
+				s.cancelBranch(b)
+			}
+		case ev := <-events:
+			b := ev.b
+			if b.done {
+				continue
+			}
+			if ev.err == errTimerC {
+				// Timer C: ringing too long without a final answer (16.8).
+				b.timedOut = true
+				if b.ringing {
+					s.cancelBranch(b)
+				} else {
+					b.tx.Terminate()
+				}
+				continue
+			}
+			if ev.res == nil {
+				b.done = true
+				pending--
+				stopTimer(b)
+				if b.timedOut {
+					b.code, b.why = 408, fmt.Sprintf("no final answer from %s within %s (Timer C)", b.target.URI.String(), s.NoAnswer)
+				} else {
+					b.code, b.why = errCode(ev.err)
+				}
+				continue
+			}
+			res := ev.res
+			if res.IsProvisional() {
+				b.ringing = true
+				if b.cancel {
+					s.cancelBranch(b)
+				}
+				if isInvite && b.timerC != nil {
+					b.timerC.Reset(s.NoAnswer) // any provisional restarts Timer C (16.7 step 2)
+				}
+				if res.StatusCode > 100 && winner == nil && !w.Final() {
+					s.relay(w, r, res)
+				}
+				continue
+			}
+			// A final response ends this branch.
+			b.done, b.final, b.code = true, res, res.StatusCode
+			pending--
+			stopTimer(b)
+			if b.timedOut && res.StatusCode == 487 {
+				b.code = 408 // our own CANCEL from Timer C: count it as the timeout it is
+			}
+			switch {
+			case res.IsSuccess():
+				if winner == nil {
+					winner = res
+					if r.CancelledNow() {
+						// 16.7 step 10: a 2xx that crossed the caller's CANCEL is still relayed;
+						// the server transaction is gone, so it goes statelessly.
+						s.relayStateless(r, res)
+					} else {
+						s.relay(w, r, res)
+					}
+					for _, other := range branches {
+						s.cancelBranch(other)
+					}
+				} else if isInvite {
+					// Another 2xx after the first: forwarded too (16.7 step 5); the caller
+					// resolves it with ACK and BYE.
+					s.relayStateless(r, res)
+				}
+			case res.StatusCode >= 600 && isInvite && winner == nil:
+				// 16.7 step 5: a 6xx ends the search; cancel the others.
+				for _, other := range branches {
+					s.cancelBranch(other)
+				}
+			}
+		}
+	}
+	if winner != nil || w.Final() || r.CancelledNow() {
+		return nil
+	}
+	return s.answerBest(w, r, branches)
+}
+
+// errTimerC marks the Timer C event.
+var errTimerC = fmt.Errorf("timer C")
+
+func watch(b *branch, events chan<- event) {
+	for {
+		select {
+		case res := <-b.tx.Responses():
+			events <- event{b: b, res: res}
+			if !res.IsProvisional() {
+				return
+			}
+		case <-b.tx.Done():
+			events <- event{b: b, err: b.tx.Err()}
+			return
+		}
+	}
+}
+
+func stopTimer(b *branch) {
+	if b.timerC != nil {
+		b.timerC.Stop()
+	}
+}
+
+// cancelBranch sends CANCEL to a branch that has rung; one that has not yet is marked so
+// the CANCEL goes as soon as it does (RFC 3261 9.1: no CANCEL before a provisional).
+func (s *Step) cancelBranch(b *branch) {
+	if b.done || b.tx == nil || b.req.Method != sip.INVITE {
+		return
+	}
+	if !b.ringing {
+		b.cancel = true
+		return
+	}
+	if b.cancel && b.ringing && b.final == nil {
+		// already sent once
+	}
+	b.cancel = false
+	b.ringing = true
+	cancel := cancelFor(b.req)
+	go func() {
+		ctx, stop := context.WithTimeout(context.Background(), 32*time.Second)
+		defer stop()
+		if _, err := s.Client.Do(ctx, cancel, noBuild); err != nil {
+			s.Log.Debug("CANCEL of a branch got no answer", "target", b.target.URI.String(), "error", err)
+		}
+	}()
+}
+
+// cancelFor builds the CANCEL for a branch from the branch's own request: same
+// Request-URI, top Via, Call-ID, From, To, CSeq number and Route set (RFC 3261 9.1).
+func cancelFor(inv *sip.Request) *sip.Request {
+	c := sip.NewRequest(sip.CANCEL, *inv.Recipient.Clone())
+	c.AppendHeader(sip.HeaderClone(inv.Via()))
+	for _, h := range inv.GetHeaders("Route") {
+		c.AppendHeader(sip.HeaderClone(h))
+	}
+	c.AppendHeader(sip.HeaderClone(inv.From()))
+	c.AppendHeader(sip.HeaderClone(inv.To()))
+	c.AppendHeader(sip.HeaderClone(inv.CallID()))
+	c.AppendHeader(&sip.CSeqHeader{SeqNo: inv.CSeq().SeqNo, MethodName: sip.CANCEL})
+	mf := sip.MaxForwardsHeader(70)
+	c.AppendHeader(&mf)
+	c.SetBody(nil)
+	c.SetTransport(inv.Transport())
+	c.SetDestination(inv.Destination())
+	return c
+}
+
+// relay passes a branch's response to the caller: our Via comes off the top.
+func (s *Step) relay(w chain.ResponseWriter, r *chain.Request, res *sip.Response) {
+	out := upstream(r, res)
+	if err := w.Relay(out); err != nil {
+		s.Log.Debug("relaying a response failed", "call_id", r.CallID(), "code", res.StatusCode, "error", err)
+	}
+}
+
+func (s *Step) relayStateless(r *chain.Request, res *sip.Response) {
+	if err := s.Client.TransportLayer().WriteMsg(upstream(r, res)); err != nil {
+		s.Log.Debug("relaying a response statelessly failed", "call_id", r.CallID(), "code", res.StatusCode, "error", err)
+	}
+}
+
+func upstream(r *chain.Request, res *sip.Response) *sip.Response {
+	out := res.Clone()
+	vias := out.GetHeaders("Via")
+	out.RemoveHeader("Via")
+	for _, h := range vias[1:] {
+		out.AppendHeader(h)
+	}
+	out.SetTransport(r.Transport)
+	out.SetDestination(r.Source)
+	return out
+}
+
+// answerBest chooses the response for the caller when every branch has ended without a
+// 2xx (RFC 3261 16.7 step 6).
+func (s *Step) answerBest(w chain.ResponseWriter, r *chain.Request, branches []*branch) error {
+	best := bestBranch(branches)
+	if best == nil {
+		return chain.Reject(408, "no branch answered")
+	}
+	w.SetProducer(fmt.Sprintf("branch %d (%s)", best.index, best.target.URI.String()))
+	switch {
+	case best.final == nil:
+		// Synthesised: a timeout or a transport error. 503 becomes 500 (16.7 step 6).
+		code := best.code
+		if code == 503 {
+			code = 500
+		}
+		return &chain.Error{Code: code, Reason: best.why, Step: w.Producer()}
+	case best.code == 503:
+		return &chain.Error{Code: 500, Reason: fmt.Sprintf("the contact %s answered 503; a proxy passes that on as 500 (RFC 3261 16.7)", best.target.URI.String()), Step: w.Producer()}
+	case best.code == 401 || best.code == 407:
+		s.relay(w, r, mergeChallenges(best.final, branches))
+		return nil
+	case best.code == 408 && best.timedOut:
+		return &chain.Error{Code: 408, Reason: best.why, Step: w.Producer()}
+	}
+	s.relay(w, r, best.final)
+	return nil
+}
+
+// bestBranch: 6xx first; otherwise the lowest class among 3xx-5xx, preferring within 4xx
+// the codes the caller can act on (401, 407, 415, 420, 484), then the lowest code.
+func bestBranch(branches []*branch) *branch {
+	var best *branch
+	rank := func(b *branch) int {
+		c := b.code
+		switch {
+		case c >= 600:
+			return 0
+		case c == 401 || c == 407 || c == 415 || c == 420 || c == 484:
+			return 400*10 - 1
+		}
+		return c * 10
+	}
+	for _, b := range branches {
+		if b.code < 300 {
+			continue
+		}
+		if best == nil || rank(b) < rank(best) {
+			best = b
+		}
+	}
+	return best
+}
+
+// mergeChallenges collects every WWW-Authenticate and Proxy-Authenticate from the branches'
+// 401 and 407 answers into one response (RFC 3261 16.7 step 7).
+func mergeChallenges(chosen *sip.Response, branches []*branch) *sip.Response {
+	out := chosen.Clone()
+	for _, b := range branches {
+		if b.final == nil || b.final == chosen || (b.code != 401 && b.code != 407) {
+			continue
+		}
+		for _, name := range []string{"WWW-Authenticate", "Proxy-Authenticate"} {
+			for _, h := range b.final.GetHeaders(name) {
+				out.AppendHeader(sip.HeaderClone(h))
+			}
+		}
+	}
+	return out
+}

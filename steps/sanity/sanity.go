@@ -1,0 +1,180 @@
+// Package sanity is the first step: it refuses requests that are malformed, looping, out of
+// hops, too large, or that ask for extensions siplens does not support, before any costly
+// work is done (RFC 3261 8.2 and 16.3). See README.md for every code it sends.
+package sanity
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/siplens/siplens/chain"
+)
+
+// Allow is the list of methods siplens serves, sent in Allow headers.
+const Allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, MESSAGE, INFO, UPDATE, PRACK, REFER, NOTIFY, SUBSCRIBE"
+
+// Step is the sanity step.
+type Step struct {
+	// MaxMessageSize bounds a request's size (513 above it).
+	MaxMessageSize int
+	// IsOwnVia reports whether a Via sent-by ("host", port) is siplens itself.
+	IsOwnVia func(host string, port int) bool
+}
+
+func (s *Step) Name() string { return "sanity" }
+
+// Handle runs the checks in the order of RFC 3261 16.3, cheapest first.
+func (s *Step) Handle(_ context.Context, w chain.ResponseWriter, r *chain.Request) error {
+	req := r.SIP
+	// 16.3 step 1: reasonable syntax. sipgo parses lazily, so required headers are ours to check.
+	if err := requiredHeaders(req); err != nil {
+		return err
+	}
+	if req.SipVersion != "SIP/2.0" {
+		return chain.Reject(505, fmt.Sprintf("the request uses %q; only SIP/2.0 is supported", req.SipVersion))
+	}
+	if cseq := req.CSeq(); cseq.MethodName != req.Method {
+		return badRequest("CSeq method does not match request method",
+			fmt.Sprintf("the CSeq header names %s but the request line says %s", cseq.MethodName, req.Method))
+	}
+	if size := approxSize(req); size > s.MaxMessageSize {
+		return chain.Reject(513, fmt.Sprintf("the request is about %d bytes, above the limit of %d", size, s.MaxMessageSize))
+	}
+	// 16.3 step 2: URI scheme.
+	if scheme := strings.ToLower(req.Recipient.Scheme); scheme != "sip" && scheme != "sips" {
+		return chain.Reject(416, fmt.Sprintf("the Request-URI scheme %q is not sip or sips", req.Recipient.Scheme))
+	}
+	// 16.3 step 3: Max-Forwards. 0 means this hop may not forward it; an OPTIONS to us is
+	// answered by us anyway (the proxy MAY respond to it).
+	if mf := req.MaxForwards(); mf != nil && mf.Val() == 0 && !(r.ToServer && req.Method == sip.OPTIONS) {
+		return chain.Reject(483, "Max-Forwards reached 0 before the request got here; the path has a loop or too many hops")
+	}
+	// 16.3 step 4: loop detection.
+	if err := s.checkLoop(req); err != nil {
+		return err
+	}
+	// 16.3 step 5: Proxy-Require, and Require when we are the UAS (8.2.2.3). CANCEL and ACK
+	// never get a 420.
+	if req.Method != sip.ACK && req.Method != sip.CANCEL {
+		names := []string{"Proxy-Require"}
+		if r.ToServer {
+			names = append(names, "Require")
+		}
+		var unsupported []string
+		for _, name := range names {
+			for _, h := range req.GetHeaders(name) {
+				for _, opt := range strings.Split(h.Value(), ",") {
+					if opt = strings.TrimSpace(opt); opt != "" {
+						unsupported = append(unsupported, opt)
+					}
+				}
+			}
+		}
+		if len(unsupported) > 0 {
+			list := strings.Join(unsupported, ", ")
+			return chain.Reject(420, "the request requires extensions siplens does not support: "+list,
+				sip.NewHeader("Unsupported", sanitize(list)))
+		}
+	}
+	// Methods: PUBLISH needs a presence agent and siplens has none; anything but OPTIONS
+	// and REGISTER addressed to siplens itself has nobody to serve it.
+	if req.Method == sip.PUBLISH || (r.ToServer && !r.InDialog() && !servedAtServer(req.Method)) {
+		return chain.Reject(405, fmt.Sprintf("siplens does not serve %s requests addressed to it", req.Method),
+			sip.NewHeader("Allow", Allow))
+	}
+	return nil
+}
+
+func servedAtServer(m sip.RequestMethod) bool {
+	switch m {
+	case sip.OPTIONS, sip.REGISTER, sip.ACK, sip.CANCEL:
+		return true
+	}
+	return false
+}
+
+// requiredHeaders checks the headers RFC 3261 8.1.1 requires in every request.
+func requiredHeaders(req *sip.Request) error {
+	switch {
+	case req.Via() == nil:
+		return badRequest("Missing Via header", "the request has no Via header")
+	case req.From() == nil:
+		return badRequest("Missing From header", "the request has no From header")
+	case req.To() == nil:
+		return badRequest("Missing To header", "the request has no To header")
+	case req.CallID() == nil || req.CallID().Value() == "":
+		return badRequest("Missing Call-ID header", "the request has no Call-ID header")
+	case req.CSeq() == nil:
+		return badRequest("Missing CSeq header", "the request has no CSeq header")
+	}
+	if tag, _ := req.From().Params.Get("tag"); tag == "" {
+		return badRequest("Missing From tag", "the From header has no tag parameter (RFC 3261 8.1.1.3)")
+	}
+	if cl := req.ContentLength(); cl != nil && int(*cl) != len(req.Body()) {
+		return badRequest("Bad Content-Length",
+			fmt.Sprintf("Content-Length says %d bytes but the body has %d", int(*cl), len(req.Body())))
+	}
+	return nil
+}
+
+// checkLoop implements RFC 3261 16.3 step 4 with the loop hash in our branches: a Via of
+// ours whose hash equals the request's current hash means the request came back unchanged.
+func (s *Step) checkLoop(req *sip.Request) error {
+	if s.IsOwnVia == nil {
+		return nil
+	}
+	var current string
+	for _, h := range req.GetHeaders("Via") {
+		v, ok := h.(*sip.ViaHeader) // sipgo splits comma-separated Vias into headers
+		if !ok {
+			continue
+		}
+		branch, _ := v.Params.Get("branch")
+		hash := chain.LoopHashOf(branch)
+		if hash == "" || !s.IsOwnVia(v.Host, v.Port) {
+			continue
+		}
+		if current == "" {
+			current = chain.LoopHash(req)
+		}
+		if hash == current {
+			return chain.Reject(482, "the request came back to siplens unchanged: it is going round in a loop (Via "+v.SentBy()+")")
+		}
+	}
+	return nil
+}
+
+// badRequest is a 400 whose reason phrase names the problem, with the detail in a Warning
+// header (RFC 3261 20.43, code 399: miscellaneous warning).
+func badRequest(phrase, detail string) error {
+	return chain.RejectPhrase(400, phrase, detail,
+		sip.NewHeader("Warning", fmt.Sprintf("399 siplens %q", sanitize(detail))))
+}
+
+// sanitize keeps a value that came from a request safe to copy into a header: no line
+// breaks, no quotes.
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' || r == '"' || r < 0x20 {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// approxSize is the request's size without serialising it: header values plus the body.
+func approxSize(req *sip.Request) int {
+	headers := req.Headers()
+	n := len(req.Body()) + 32*len(headers)
+	if n > 1024 {
+		// Only large requests make it worth measuring each header.
+		n = len(req.Body())
+		for _, h := range headers {
+			n += len(h.Name()) + len(h.Value()) + 4
+		}
+	}
+	return n
+}

@@ -1,0 +1,214 @@
+// Package sqlite is the embedded store: one SQLite file (pure Go, no cgo) holding users and
+// registrations. Bindings are also kept in memory for lookups; every change is written to
+// the file before the REGISTER is answered, so bindings survive a restart.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/siplens/siplens/store"
+	"github.com/siplens/siplens/store/memory"
+)
+
+// FileName is the database file inside the data directory.
+const FileName = "siplens.db"
+
+// Store is the SQLite backend; it implements store.Users and store.Locations.
+type Store struct {
+	db    *sql.DB
+	cache *memory.Locations
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS users (
+	name TEXT NOT NULL,
+	domain TEXT NOT NULL,
+	realm TEXT NOT NULL,
+	ha1_md5 TEXT NOT NULL,
+	ha1_sha256 TEXT NOT NULL,
+	PRIMARY KEY (name, domain)
+);
+CREATE TABLE IF NOT EXISTS bindings (
+	aor TEXT NOT NULL,
+	contact TEXT NOT NULL,
+	q REAL NOT NULL,
+	expires_unix_ms INTEGER NOT NULL,
+	call_id TEXT NOT NULL,
+	cseq INTEGER NOT NULL,
+	source TEXT NOT NULL,
+	transport TEXT NOT NULL,
+	user_agent TEXT NOT NULL,
+	updated_unix_ms INTEGER NOT NULL,
+	PRIMARY KEY (aor, contact)
+);
+`
+
+// Open opens (creating if needed) the database in dir.
+func Open(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	return OpenFile(filepath.Join(dir, FileName))
+}
+
+// OpenFile opens the database at path.
+func OpenFile(path string) (*Store, error) {
+	// WAL lets the CLI read users while the server writes; busy_timeout makes a second
+	// process wait for the lock instead of failing.
+	dsn := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1) // one writer; SQLite serialises writes anyway
+	if _, err := db.Exec(schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create schema in %s: %w", path, err)
+	}
+	s := &Store{db: db, cache: memory.NewLocations()}
+	if err := s.loadBindings(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+func (s *Store) loadBindings() error {
+	rows, err := s.db.Query(`SELECT aor, contact, q, expires_unix_ms, call_id, cseq, source, transport, user_agent, updated_unix_ms FROM bindings`)
+	if err != nil {
+		return fmt.Errorf("load bindings: %w", err)
+	}
+	defer rows.Close()
+	var bs []store.Binding
+	for rows.Next() {
+		var b store.Binding
+		var exp, upd int64
+		if err := rows.Scan(&b.AOR, &b.Contact, &b.Q, &exp, &b.CallID, &b.CSeq, &b.Source, &b.Transport, &b.UserAgent, &upd); err != nil {
+			return fmt.Errorf("load bindings: %w", err)
+		}
+		b.Expires = time.UnixMilli(exp)
+		b.Updated = time.UnixMilli(upd)
+		bs = append(bs, b)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load bindings: %w", err)
+	}
+	s.cache.Load(bs)
+	return nil
+}
+
+func (s *Store) GetUser(ctx context.Context, name, domain string) (store.User, error) {
+	u := store.User{Name: name, Domain: domain}
+	err := s.db.QueryRowContext(ctx, `SELECT realm, ha1_md5, ha1_sha256 FROM users WHERE name = ? AND domain = ?`, name, domain).
+		Scan(&u.Realm, &u.HA1MD5, &u.HA1SHA256)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.User{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.User{}, fmt.Errorf("get user %s@%s: %w", name, domain, err)
+	}
+	return u, nil
+}
+
+func (s *Store) PutUser(ctx context.Context, u store.User) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO users (name, domain, realm, ha1_md5, ha1_sha256) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (name, domain) DO UPDATE SET realm = excluded.realm, ha1_md5 = excluded.ha1_md5, ha1_sha256 = excluded.ha1_sha256`,
+		u.Name, u.Domain, u.Realm, u.HA1MD5, u.HA1SHA256)
+	if err != nil {
+		return fmt.Errorf("put user %s: %w", u.AOR(), err)
+	}
+	return nil
+}
+
+func (s *Store) DeleteUser(ctx context.Context, name, domain string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM users WHERE name = ? AND domain = ?`, name, domain)
+	if err != nil {
+		return fmt.Errorf("delete user %s@%s: %w", name, domain, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT name, domain, realm, ha1_md5, ha1_sha256 FROM users ORDER BY domain, name`)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	var out []store.User
+	for rows.Next() {
+		var u store.User
+		if err := rows.Scan(&u.Name, &u.Domain, &u.Realm, &u.HA1MD5, &u.HA1SHA256); err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) Bindings(ctx context.Context, aor string, now time.Time) ([]store.Binding, error) {
+	return s.cache.Bindings(ctx, aor, now)
+}
+
+func (s *Store) AllBindings(ctx context.Context, now time.Time) ([]store.Binding, error) {
+	return s.cache.AllBindings(ctx, now)
+}
+
+func (s *Store) Update(ctx context.Context, aor string, now time.Time, fn func([]store.Binding) ([]store.Binding, error)) ([]store.Binding, error) {
+	return s.cache.UpdateThen(ctx, aor, now, fn, func(next []store.Binding) error {
+		return s.writeBindings(ctx, aor, next)
+	})
+}
+
+// writeBindings replaces the rows of aor in one transaction.
+func (s *Store) writeBindings(ctx context.Context, aor string, bs []store.Binding) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store bindings of %s: %w", aor, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM bindings WHERE aor = ?`, aor); err != nil {
+		return fmt.Errorf("store bindings of %s: %w", aor, err)
+	}
+	for _, b := range bs {
+		_, err := tx.ExecContext(ctx, `INSERT INTO bindings (aor, contact, q, expires_unix_ms, call_id, cseq, source, transport, user_agent, updated_unix_ms)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			aor, b.Contact, b.Q, b.Expires.UnixMilli(), b.CallID, b.CSeq, b.Source, b.Transport, b.UserAgent, b.Updated.UnixMilli())
+		if err != nil {
+			return fmt.Errorf("store binding %s of %s: %w", b.Contact, aor, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store bindings of %s: %w", aor, err)
+	}
+	return nil
+}
+
+func (s *Store) Expire(ctx context.Context, now time.Time) (int, error) {
+	n, err := s.cache.Expire(ctx, now)
+	if err != nil {
+		return n, err
+	}
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM bindings WHERE expires_unix_ms <= ?`, now.UnixMilli()); err != nil {
+		return n, fmt.Errorf("expire bindings: %w", err)
+	}
+	return n, nil
+}
+
+var (
+	_ store.Users     = (*Store)(nil)
+	_ store.Locations = (*Store)(nil)
+)
