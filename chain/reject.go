@@ -32,6 +32,15 @@ func RejectPhrase(code int, phrase, reason string, headers ...sip.Header) *Error
 	return &Error{Code: code, Phrase: phrase, Reason: reason, Headers: headers}
 }
 
+// Drop refuses a request that cannot be answered (its Via gives nowhere to send a
+// response): nothing is sent, the request is counted and logged with the reason.
+func Drop(reason string) *Error {
+	return &Error{Code: 0, Reason: reason}
+}
+
+// Dropped reports whether the rejection is a silent drop.
+func (e *Error) Dropped() bool { return e.Code == 0 }
+
 func (e *Error) Error() string {
 	return fmt.Sprintf("%d %s: %s", e.Code, e.StatusPhrase(), e.Reason)
 }

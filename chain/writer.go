@@ -85,6 +85,8 @@ func (w *Writer) Reply(code int, phrase string, headers ...sip.Header) error {
 }
 
 func (w *Writer) ReplyWith(res *sip.Response) error {
+	// sipgo copies the request's version; a 505 to "SIP/7.0" must still speak SIP/2.0.
+	res.SipVersion = "SIP/2.0"
 	if res.StatusCode != 100 {
 		// sipgo draws a fresh random tag for every response it builds; pin ours.
 		if to := res.To(); to != nil {

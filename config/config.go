@@ -10,6 +10,9 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -94,13 +97,28 @@ type Log struct {
 // Duration is a time.Duration written as "30s" or "5m" in the file.
 type Duration struct{ time.Duration }
 
+// UnmarshalYAML reports a bad value as a *yaml.TypeError, so the decoder goes on and Parse
+// can name the key (cleanYAMLError adds the path from the line).
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: expected a duration such as 30s, got %s", n.Line, kindName(n.Kind))}}
+	}
 	v, err := time.ParseDuration(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration (use 30s, 5m, 1h)", n.Line, n.Value)
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %q is not a duration (use 30s, 5m, 1h)", n.Line, n.Value)}}
 	}
 	d.Duration = v
 	return nil
+}
+
+func kindName(k yaml.Kind) string {
+	switch k {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	}
+	return "a single value"
 }
 
 func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
@@ -139,14 +157,20 @@ func Parse(path string, data []byte) (Config, error) {
 	cfg := Default()
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return Config{}, fmt.Errorf("%s: %w", path, cleanYAMLError(err))
+		return Config{}, fmt.Errorf("%s: %w", path, cleanYAMLError(err, nil))
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	// io.EOF: an empty file means "all defaults".
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return Config{}, fmt.Errorf("%s: %w", path, cleanYAMLError(err))
+		return Config{}, fmt.Errorf("%s: %w", path, cleanYAMLError(err, &root))
 	}
+	// A second document would be ignored without a word; refuse it instead.
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil && len(extra.Content) > 0 && extra.Content[0].Tag != "!!null" {
+		return Config{}, fmt.Errorf("%s: line %d: a second YAML document (after ---) is not supported; put every key in one document", path, extra.Content[0].Line)
+	}
+	cfg.normalize()
 	if err := cfg.Validate(); err != nil {
 		var fe *FieldError
 		if errors.As(err, &fe) {
@@ -158,25 +182,253 @@ func Parse(path string, data []byte) (Config, error) {
 	return cfg, nil
 }
 
-// cleanYAMLError turns yaml.v3's "yaml: unmarshal errors:\n  line 3: field x not found in
-// type config.Listen" into "line 3: unknown key "x"".
-func cleanYAMLError(err error) error {
+// normalize lower-cases domain names (host names are case-insensitive, and users, bindings
+// and realms are keyed by the lower-case canonical domain) and puts the default back into
+// a boolean given with no value ("register:").
+func (c *Config) normalize() {
+	yes := true
+	if c.Auth.Register == nil {
+		c.Auth.Register = &yes
+	}
+	if c.Proxy.RecordRoute == nil {
+		c.Proxy.RecordRoute = &yes
+	}
+	for i, d := range c.Domains {
+		c.Domains[i] = strings.ToLower(d)
+	}
+	for i := range c.Users {
+		c.Users[i].Domain = strings.ToLower(c.Users[i].Domain)
+	}
+}
+
+var (
+	unknownKeyRe = regexp.MustCompile(`^(line \d+): field (.+) not found in type (\S+)$`)
+	typeErrRe    = regexp.MustCompile("^line (\\d+): cannot unmarshal !!(\\w+)(?: `(.*)`)? into (.+)$")
+	lineMsgRe    = regexp.MustCompile(`^line (\d+): (.*)$`)
+	// durationErrRe matches the two messages of Duration.UnmarshalYAML.
+	durationErrRe = regexp.MustCompile(`^(?:(".*") is not a duration|expected a duration such as 30s, got (.*))`)
+)
+
+// cleanYAMLError turns yaml.v3's messages into ones that name the key:
+//
+//	line 3: field udpp not found in type config.Listen
+//	  -> line 3: unknown key "udpp" (listen has: address, udp, tcp, advertise)
+//	line 2: cannot unmarshal !!str `abc` into int
+//	  -> line 2: listen.udp: "abc" is not a whole number
+//
+// root, when not nil, is the parsed file, used to find the key on a line.
+func cleanYAMLError(err error, root *yaml.Node) error {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
+	var entries []nodeEntry
+	if root != nil {
+		entries = walkNodes(root)
+	}
 	var lines []string
 	for _, l := range strings.Split(msg, "\n") {
 		l = strings.TrimSpace(l)
 		if l == "" {
 			continue
 		}
-		if i := strings.Index(l, ": field "); i >= 0 && strings.Contains(l, " not found in type ") {
-			key := l[i+len(": field "):]
-			key = key[:strings.Index(key, " not found in type ")]
-			l = fmt.Sprintf("%s: unknown key %q", l[:i], key)
+		switch m := unknownKeyRe.FindStringSubmatch(l); {
+		case m != nil:
+			l = fmt.Sprintf("%s: unknown key %q", m[1], m[2])
+			if where, keys := knownKeys(m[3]); keys != nil {
+				l += fmt.Sprintf(" (%s has: %s)", where, strings.Join(keys, ", "))
+			}
+		case typeErrRe.MatchString(l):
+			m := typeErrRe.FindStringSubmatch(l)
+			line, _ := strconv.Atoi(m[1])
+			key, value := "", m[3]
+			if e := keyAt(entries, line, tagKind(m[2]), strings.TrimSuffix(m[3], "...")); e != nil {
+				key, value = e.path, e.val.Value // the whole value, not yaml's first 7 characters
+			}
+			l = fmt.Sprintf("line %d: %s%s", line, keyPrefix(key), describeTypeError(m[2], value, m[4]))
+		case lineMsgRe.MatchString(l):
+			m := lineMsgRe.FindStringSubmatch(l)
+			line, _ := strconv.Atoi(m[1])
+			// Duration's own messages: add the key.
+			if d := durationErrRe.FindStringSubmatch(m[2]); d != nil {
+				kind, value := yaml.ScalarNode, ""
+				switch {
+				case d[2] == "a list":
+					kind = yaml.SequenceNode
+				case d[2] == "a mapping":
+					kind = yaml.MappingNode
+				default:
+					value, _ = strconv.Unquote(d[1])
+				}
+				key := ""
+				if e := keyAt(entries, line, kind, value); e != nil {
+					key = e.path
+				}
+				l = fmt.Sprintf("line %d: %s%s", line, keyPrefix(key), m[2])
+			}
 		}
 		lines = append(lines, l)
 	}
 	return errors.New(strings.Join(lines, "; "))
+}
+
+func keyPrefix(key string) string {
+	if key == "" {
+		return ""
+	}
+	return key + ": "
+}
+
+// describeTypeError words "cannot unmarshal !!tag `value` into type" for a person.
+func describeTypeError(tag, value, into string) string {
+	var want string
+	scalar := true
+	switch {
+	case into == "int":
+		want = "a whole number"
+	case into == "bool":
+		want = "true or false"
+	case into == "string":
+		want = "a single value"
+	case strings.HasPrefix(into, "[]"):
+		want, scalar = "a list", false
+	case into == "config.Config":
+		return fmt.Sprintf("the file must be a mapping of keys (listen:, domains:, ...), not %s", tagName(tag))
+	case strings.HasPrefix(into, "config."):
+		want, scalar = "a mapping of keys", false
+	default:
+		want = into
+	}
+	if !scalar || tag == "seq" || tag == "map" || tag == "null" {
+		return fmt.Sprintf("expected %s, got %s", want, tagName(tag))
+	}
+	return fmt.Sprintf("%q is not %s", value, want)
+}
+
+func tagKind(tag string) yaml.Kind {
+	switch tag {
+	case "seq":
+		return yaml.SequenceNode
+	case "map":
+		return yaml.MappingNode
+	}
+	return yaml.ScalarNode
+}
+
+func tagName(tag string) string {
+	switch tag {
+	case "seq":
+		return "a list"
+	case "map":
+		return "a mapping"
+	case "null":
+		return "nothing"
+	}
+	return "a single value"
+}
+
+// nodeEntry is one value of the file and its key path ("users[1].password").
+type nodeEntry struct {
+	path    string
+	keyLine int // line of the key; 0 for a list item
+	val     *yaml.Node
+}
+
+func walkNodes(root *yaml.Node) []nodeEntry {
+	var out []nodeEntry
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				p := n.Content[i].Value
+				if path != "" {
+					p = path + "." + p
+				}
+				out = append(out, nodeEntry{p, n.Content[i].Line, n.Content[i+1]})
+				walk(n.Content[i+1], p)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				p := fmt.Sprintf("%s[%d]", path, i)
+				out = append(out, nodeEntry{p, 0, c})
+				walk(c, p)
+			}
+		}
+	}
+	walk(root, "")
+	return out
+}
+
+// keyAt finds the key whose value of that kind is on line (and, for a scalar, starts with
+// value); nil if none. A key on the same line as its value is preferred: a nested mapping
+// starts on the line of its first key, so "auth:" itself is not what a line-2 error means.
+func keyAt(entries []nodeEntry, line int, kind yaml.Kind, value string) *nodeEntry {
+	var found *nodeEntry
+	foundSameLine := false
+	for i := range entries {
+		e := &entries[i]
+		if e.val.Line != line || e.val.Kind != kind {
+			continue
+		}
+		if kind == yaml.ScalarNode && !strings.HasPrefix(e.val.Value, value) {
+			continue
+		}
+		sameLine := e.keyLine == line || e.keyLine == 0
+		if found == nil || sameLine && !foundSameLine {
+			found, foundSameLine = e, sameLine
+		}
+	}
+	return found
+}
+
+// knownKeys lists the keys of the config type named typeName ("config.Listen") and where
+// they live ("listen", "the top level", "each entry of users").
+func knownKeys(typeName string) (string, []string) {
+	var where string
+	var keys []string
+	var visit func(t reflect.Type, path string, elem bool)
+	visit = func(t reflect.Type, path string, elem bool) {
+		if t.String() == typeName && keys == nil {
+			switch {
+			case path == "":
+				where = "the top level"
+			case elem:
+				where = "each entry of " + path
+			default:
+				where = path
+			}
+			for i := 0; i < t.NumField(); i++ {
+				keys = append(keys, yamlName(t.Field(i)))
+			}
+		}
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			p := yamlName(f)
+			if path != "" {
+				p = path + "." + p
+			}
+			ft := f.Type
+			switch {
+			case ft.Kind() == reflect.Struct && ft != reflect.TypeOf(Duration{}):
+				visit(ft, p, false)
+			case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct:
+				visit(ft.Elem(), p, true)
+			}
+		}
+	}
+	visit(reflect.TypeOf(Config{}), "", false)
+	return where, keys
+}
+
+func yamlName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	if name == "" {
+		name = strings.ToLower(f.Name)
+	}
+	return name
 }
 
 // FieldError is a bad value, with the key's path ("registrar.min_expires") and, once the
@@ -219,10 +471,23 @@ func (c *Config) Validate() error {
 	if err := checkToken(c.Listen.Advertise); err != nil && c.Listen.Advertise != "" {
 		return bad("listen.advertise", "%v", err)
 	}
+	served := map[string]bool{}
 	for i, d := range c.Domains {
-		if err := checkToken(d); err != nil || d == "" {
-			return bad(fmt.Sprintf("domains[%d]", i), "%q is not a domain name or address", d)
+		path := fmt.Sprintf("domains[%d]", i)
+		if err := checkDomain(d); err != nil {
+			return bad(path, "%v", err)
 		}
+		if served[strings.ToLower(d)] || served[strings.Trim(d, "[]")] {
+			return bad(path, "%q is listed twice", d)
+		}
+		served[strings.ToLower(d)] = true
+		served[strings.Trim(strings.ToLower(d), "[]")] = true
+	}
+	defaultDomain := "localhost"
+	if len(c.Domains) > 0 {
+		defaultDomain = strings.ToLower(c.Domains[0])
+	} else {
+		served[defaultDomain] = true
 	}
 	r := c.Registrar
 	if r.MinExpires < 1 {
@@ -245,10 +510,15 @@ func (c *Config) Validate() error {
 	if len(c.Auth.Algorithms) == 0 {
 		return bad("auth.algorithms", "give at least one of SHA-256, MD5")
 	}
+	offered := map[string]bool{}
 	for i, a := range c.Auth.Algorithms {
 		if a != "SHA-256" && a != "MD5" {
 			return bad(fmt.Sprintf("auth.algorithms[%d]", i), "%q is not supported (SHA-256 or MD5)", a)
 		}
+		if offered[a] {
+			return bad(fmt.Sprintf("auth.algorithms[%d]", i), "%q is listed twice", a)
+		}
+		offered[a] = true
 	}
 	if c.Auth.NonceLifetime.Duration < 5*time.Second {
 		return bad("auth.nonce_lifetime", "%s is too short (at least 5s)", c.Auth.NonceLifetime)
@@ -270,13 +540,23 @@ func (c *Config) Validate() error {
 		if err := CheckUserName(u.User); err != nil {
 			return bad(path+".user", "%v", err)
 		}
+		domain := strings.ToLower(u.Domain)
 		if u.Domain != "" {
-			if err := checkToken(u.Domain); err != nil {
+			if err := checkDomain(u.Domain); err != nil {
 				return bad(path+".domain", "%v", err)
 			}
+			if !served[domain] {
+				return bad(path+".domain", "%q is not a served domain (domains: %s); nobody could register as %s@%s",
+					u.Domain, strings.Join(servedList(c.Domains), ", "), u.User, u.Domain)
+			}
+		} else {
+			domain = defaultDomain
 		}
 		if u.Password == "" && u.HA1MD5 == "" && u.HA1SHA256 == "" {
 			return bad(path, "user %q needs a password or ha1_md5/ha1_sha256", u.User)
+		}
+		if u.Password != "" && (u.HA1MD5 != "" || u.HA1SHA256 != "") {
+			return bad(path+".password", "user %q has both a password and ha1 values; give one or the other", u.User)
 		}
 		if u.HA1MD5 != "" && !isHex(u.HA1MD5, 32) {
 			return bad(path+".ha1_md5", "must be 32 hex digits")
@@ -284,9 +564,13 @@ func (c *Config) Validate() error {
 		if u.HA1SHA256 != "" && !isHex(u.HA1SHA256, 64) {
 			return bad(path+".ha1_sha256", "must be 64 hex digits")
 		}
-		key := u.User + "@" + u.Domain
+		if u.Password == "" && !(u.HA1MD5 != "" && offered["MD5"] || u.HA1SHA256 != "" && offered["SHA-256"]) {
+			return bad(path, "user %q has no ha1 value for the offered algorithms %s, so could never authenticate",
+				u.User, strings.Join(c.Auth.Algorithms, ", "))
+		}
+		key := u.User + "@" + domain
 		if seen[key] {
-			return bad(path+".user", "user %q is declared twice", u.User)
+			return bad(path+".user", "user %s is declared twice", key)
 		}
 		seen[key] = true
 	}
@@ -339,6 +623,30 @@ func CheckUserName(u string) error {
 		}
 	}
 	return nil
+}
+
+// checkDomain accepts a host name or an IP address (IPv6 with or without brackets), and no
+// port or scheme.
+func checkDomain(d string) error {
+	if d == "" {
+		return errors.New("empty domain")
+	}
+	if err := checkToken(d); err != nil {
+		return fmt.Errorf("%q is not a domain name or address", d)
+	}
+	if strings.Contains(d, ":") {
+		if _, err := netip.ParseAddr(strings.Trim(d, "[]")); err != nil {
+			return fmt.Errorf("%q is not a domain name or address (no port or sip: here; ports are listen.udp and listen.tcp)", d)
+		}
+	}
+	return nil
+}
+
+func servedList(domains []string) []string {
+	if len(domains) == 0 {
+		return []string{"none, so only localhost"}
+	}
+	return domains
 }
 
 // checkToken refuses values that would corrupt a header when copied into one.

@@ -14,8 +14,8 @@ import (
 )
 
 // handle is the frame around the chain for every request sipgo passes up: it builds the
-// chain.Request, sends 100 Trying for INVITE (RFC 3261 16.2), runs the chain, turns an
-// unanswered rejection or failure into its response, and logs the transaction once.
+// chain.Request, runs the chain, turns an unanswered rejection or failure into its
+// response, and logs the transaction once.
 func (s *Server) handle(req *sip.Request, tx sip.ServerTransaction) {
 	start := s.now()
 	r := &chain.Request{SIP: req, Source: req.Source(), Transport: req.Transport(), Received: start}
@@ -27,10 +27,6 @@ func (s *Server) handle(req *sip.Request, tx sip.ServerTransaction) {
 		var once sync.Once
 		tx.OnCancel(func(*sip.Request) { once.Do(func() { close(cancelled) }) })
 		r.Cancelled = cancelled
-		w.SetProducer("server")
-		if err := w.Reply(100, ""); err != nil {
-			s.log.Debug("sending 100 Trying failed", "call_id", r.CallID(), "error", err)
-		}
 	}
 
 	err := s.chain.Serve(context.Background(), w, r)
@@ -66,6 +62,10 @@ func (s *Server) finish(w *chain.Writer, r *chain.Request, err error) (int, stri
 		return w.Status(), w.Producer(), ""
 	}
 	var rej *chain.Error
+	if errors.As(err, &rej) && rej.Dropped() {
+		s.Dropped.Add(1)
+		return 0, rej.Step, rej.Reason
+	}
 	if errors.As(err, &rej) {
 		w.SetProducer(rej.Step)
 		if werr := w.Reply(rej.Code, rej.StatusPhrase(), rej.Headers...); werr != nil {
@@ -76,6 +76,7 @@ func (s *Server) finish(w *chain.Writer, r *chain.Request, err error) (int, stri
 	// Anything else is our fault: a 500 for this request only, with what happened logged.
 	var p *chain.PanicError
 	if errors.As(err, &p) {
+		s.Panics.Add(1)
 		s.log.Error("panic in the request path", "call_id", r.CallID(), "step", p.Step, "panic", p.Value, "stack", string(p.Stack))
 	} else {
 		s.log.Error("request failed", "call_id", r.CallID(), "error", err)

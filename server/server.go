@@ -29,6 +29,9 @@ type Options struct {
 	Log       *slog.Logger
 	// Now is the clock (tests may pin it); default time.Now.
 	Now func() time.Time
+	// ForwardGuard, when set, must approve every host siplens forwards to (tests and
+	// fuzzing keep all traffic on loopback with it).
+	ForwardGuard func(host string) bool
 }
 
 // Server is one running siplens.
@@ -40,6 +43,7 @@ type Server struct {
 	self    selfAddrs
 	users   store.Users
 	loc     store.Locations
+	guard   func(host string) bool
 
 	ua     *sipgo.UserAgent
 	sip    *sipgo.Server
@@ -53,11 +57,13 @@ type Server struct {
 
 	// Dropped counts messages that could not be parsed or answered.
 	Dropped atomic.Int64
+	// Panics counts panics recovered in the request path (each became a 500).
+	Panics atomic.Int64
 }
 
 // New prepares a server from a validated config; Start opens the listeners.
 func New(cfg config.Config, opts Options) (*Server, error) {
-	s := &Server{cfg: cfg, log: opts.Log, now: opts.Now, loc: opts.Locations}
+	s := &Server{cfg: cfg, log: opts.Log, now: opts.Now, loc: opts.Locations, guard: opts.ForwardGuard}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
@@ -154,7 +160,8 @@ func (s *Server) build() error {
 		sipgo.WithUserAgentHostname(s.self.advertise),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog),
 			sip.WithTransactionLayerUnhandledResponseHandler(s.strayResponse)),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog),
+			sip.WithTransportLayerReadFilter(s.prefilter)),
 	)
 	if err != nil {
 		return fmt.Errorf("create SIP user agent: %w", err)

@@ -61,10 +61,11 @@ func (s *Server) buildChain() (*chain.Chain, error) {
 		},
 		&locate.Step{Users: s.users, Locations: s.loc, Now: s.now, Allow: sanity.Allow},
 		&forward.Step{
-			Client: s.client,
-			Self:   forward.Self{Host: s.self.advertise, Ports: s.self.ports},
-			IsSelf: func(u sip.Uri) bool { return s.self.isSelfURI(u, s.domains) },
-			RecordRoute: cfg.Proxy.RecordRouteOn(), NoAnswer: cfg.Proxy.NoAnswerTimeout.Duration, Log: log,
+			Client:      s.client,
+			Self:        forward.Self{Host: s.self.advertise, Ports: s.self.ports},
+			IsSelf:      func(u sip.Uri) bool { return s.self.isSelfURI(u, s.domains) },
+			RecordRoute: cfg.Proxy.RecordRouteOn(), NoAnswer: cfg.Proxy.NoAnswerTimeout.Duration,
+			Guard: s.guard, Log: log,
 		},
 	), nil
 }

@@ -12,18 +12,19 @@ import (
 
 // branch is one forwarded copy of the request and what became of it.
 type branch struct {
-	index    int
-	target   chain.Target
-	req      *sip.Request
-	tx       sip.ClientTransaction
-	ringing  bool // a provisional response arrived (a CANCEL may now be sent, RFC 3261 9.1)
-	final    *sip.Response
-	code     int    // final code counted for best-response selection
-	why      string // for synthesised codes (timeouts, transport errors)
-	timedOut bool   // Timer C fired
-	cancel   bool   // CANCEL wanted as soon as the branch rings
-	done     bool
-	timerC   *time.Timer
+	index      int
+	target     chain.Target
+	req        *sip.Request
+	tx         sip.ClientTransaction
+	ringing    bool // a provisional response arrived (a CANCEL may now be sent, RFC 3261 9.1)
+	final      *sip.Response
+	code       int    // final code counted for best-response selection
+	why        string // for synthesised codes (timeouts, transport errors)
+	timedOut   bool   // Timer C fired
+	cancel     bool   // CANCEL wanted as soon as the branch rings
+	cancelSent bool
+	done       bool
+	timerC     *time.Timer
 }
 
 type event struct {
@@ -35,11 +36,22 @@ type event struct {
 // fork runs every target in parallel and answers the caller (RFC 3261 16.6-16.7).
 func (s *Step) fork(ctx context.Context, w chain.ResponseWriter, r *chain.Request, newDialog bool) error {
 	isInvite := r.SIP.Method == sip.INVITE
+	if isInvite {
+		// RFC 3261 16.2: tell the caller at once that the request is being worked on, so it
+		// stops retransmitting while the branches ring.
+		if err := w.Reply(100, ""); err != nil {
+			s.Log.Debug("sending 100 Trying failed", "call_id", r.CallID(), "error", err)
+		}
+	}
 	events := make(chan event, 16)
 	var branches []*branch
 	for i, t := range r.Targets {
 		b := &branch{index: i + 1, target: t, req: s.prepare(r, t, newDialog)}
 		branches = append(branches, b)
+		if !s.allowed(t) {
+			b.done, b.code, b.why = true, 503, "destination refused by the forwarding guard"
+			continue
+		}
 		tx, err := s.Client.TransactionRequest(context.WithoutCancel(ctx), b.req, noBuild)
 		if err != nil {
 			b.done, b.code, b.why = true, 503, fmt.Sprintf("could not send to %s: %v", t.URI.String(), err)
@@ -105,6 +117,7 @@ func (s *Step) fork(ctx context.Context, w chain.ResponseWriter, r *chain.Reques
 					b.timerC.Reset(s.NoAnswer) // any provisional restarts Timer C (16.7 step 2)
 				}
 				if res.StatusCode > 100 && winner == nil && !w.Final() {
+					w.SetProducer(b.label())
 					s.relay(w, r, res)
 				}
 				continue
@@ -125,6 +138,7 @@ func (s *Step) fork(ctx context.Context, w chain.ResponseWriter, r *chain.Reques
 						// the server transaction is gone, so it goes statelessly.
 						s.relayStateless(r, res)
 					} else {
+						w.SetProducer(b.label())
 						s.relay(w, r, res)
 					}
 					for _, other := range branches {
@@ -147,6 +161,11 @@ func (s *Step) fork(ctx context.Context, w chain.ResponseWriter, r *chain.Reques
 		return nil
 	}
 	return s.answerBest(w, r, branches)
+}
+
+// label names the branch as the producer of what it answered.
+func (b *branch) label() string {
+	return fmt.Sprintf("branch %d (%s)", b.index, b.target.URI.String())
 }
 
 // errTimerC marks the Timer C event.
@@ -183,11 +202,10 @@ func (s *Step) cancelBranch(b *branch) {
 		b.cancel = true
 		return
 	}
-	if b.cancel && b.ringing && b.final == nil {
-		// already sent once
+	if b.cancelSent {
+		return
 	}
-	b.cancel = false
-	b.ringing = true
+	b.cancel, b.cancelSent = false, true
 	cancel := cancelFor(b.req)
 	go func() {
 		ctx, stop := context.WithTimeout(context.Background(), 32*time.Second)
@@ -251,7 +269,7 @@ func (s *Step) answerBest(w chain.ResponseWriter, r *chain.Request, branches []*
 	if best == nil {
 		return chain.Reject(408, "no branch answered")
 	}
-	w.SetProducer(fmt.Sprintf("branch %d (%s)", best.index, best.target.URI.String()))
+	w.SetProducer(best.label())
 	switch {
 	case best.final == nil:
 		// Synthesised: a timeout or a transport error. 503 becomes 500 (16.7 step 6).

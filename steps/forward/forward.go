@@ -35,7 +35,10 @@ type Step struct {
 	RecordRoute bool
 	// NoAnswer is Timer C (RFC 3261 16.6 step 11).
 	NoAnswer time.Duration
-	Log      *slog.Logger
+	// Guard, when set, vets every destination before anything is sent there; tests and
+	// fuzzing use it to keep traffic on loopback whatever the input says.
+	Guard func(host string) bool
+	Log   *slog.Logger
 }
 
 func (s *Step) Name() string { return "forward" }
@@ -57,10 +60,6 @@ func (s *Step) Handle(ctx context.Context, w chain.ResponseWriter, r *chain.Requ
 		if err != nil {
 			return err
 		}
-		if target == nil {
-			// The request is for siplens itself inside a dialog it is not part of.
-			return chain.Reject(481, "in-dialog request addressed to siplens, which holds no dialogs")
-		}
 		r.Targets = []chain.Target{*target}
 		return s.fork(ctx, w, r, false)
 	case len(r.Targets) > 0:
@@ -71,27 +70,51 @@ func (s *Step) Handle(ctx context.Context, w chain.ResponseWriter, r *chain.Requ
 
 // dialogTarget applies loose routing (RFC 3261 16.4 and 16.12): our own Route entry is
 // removed; the next Route, or else the Request-URI, says where the request goes.
-// It returns nil when the request ends here.
+// siplens relays in-dialog requests only for dialogs it record-routed, i.e. when the top
+// Route is siplens: anything else would make it an open relay for forged BYEs and
+// MESSAGEs (phones of a dialog that siplens did not record-route talk directly).
 func (s *Step) dialogTarget(r *chain.Request) (*chain.Target, error) {
 	req := r.SIP
-	if route := req.Route(); route != nil && s.IsSelf(route.Address) {
-		removeTopRoute(req)
+	route := req.Route()
+	if route == nil || !s.IsSelf(route.Address) {
+		if s.IsSelf(req.Recipient) {
+			return nil, chain.Reject(481, "in-dialog request for siplens itself, which holds no dialogs")
+		}
+		return nil, chain.Reject(404, "in-dialog request whose route does not pass through siplens: not relayed")
 	}
-	if route := req.Route(); route != nil {
-		return &chain.Target{URI: req.Recipient, Destination: uriHostPort(route.Address), Transport: uriTransport(route.Address)}, nil
+	removeTopRoute(req)
+	var t chain.Target
+	if next := req.Route(); next != nil {
+		t = chain.Target{URI: req.Recipient, Destination: uriHostPort(next.Address), Transport: uriTransport(next.Address)}
+	} else {
+		t = chain.Target{URI: req.Recipient}
 	}
-	if s.IsSelf(req.Recipient) {
-		return nil, nil
+	if !s.allowed(t) {
+		return nil, chain.Reject(403, "destination refused by the forwarding guard")
 	}
-	return &chain.Target{URI: req.Recipient}, nil
+	return &t, nil
+}
+
+// allowed applies the Guard to a target's destination host.
+func (s *Step) allowed(t chain.Target) bool {
+	if s.Guard == nil {
+		return true
+	}
+	host := t.URI.Host
+	if t.Destination != "" {
+		if h, _, err := net.SplitHostPort(t.Destination); err == nil {
+			host = h
+		}
+	}
+	return s.Guard(host)
 }
 
 // forwardACK sends an ACK for a 2xx on along the route set, statelessly: it has no
-// transaction of its own (RFC 3261 16.11). An ACK that ends here is absorbed.
+// transaction of its own (RFC 3261 16.11). An ACK that is not ours to relay is absorbed.
 func (s *Step) forwardACK(r *chain.Request) error {
 	target, err := s.dialogTarget(r)
-	if err != nil || target == nil {
-		return err
+	if err != nil {
+		return nil // an ACK gets no answer, whatever is wrong with it
 	}
 	out := s.prepare(r, *target, false)
 	if err := s.Client.TransportLayer().WriteMsg(out); err != nil {

@@ -29,14 +29,36 @@ func (s *Step) Name() string { return "sanity" }
 // Handle runs the checks in the order of RFC 3261 16.3, cheapest first.
 func (s *Step) Handle(_ context.Context, w chain.ResponseWriter, r *chain.Request) error {
 	req := r.SIP
-	// 16.3 step 1: reasonable syntax. sipgo parses lazily, so required headers are ours to check.
+	// 16.3 step 1: reasonable syntax. sipgo parses lazily, so required headers are ours to
+	// check. Without a usable Via there is nowhere to send an answer: that comes first.
+	if req.Via() == nil {
+		return chain.Drop("the request has no Via header: no way to route an answer")
+	}
+	if err := checkVia(req.Via()); err != nil {
+		return err
+	}
 	if err := requiredHeaders(req); err != nil {
 		return err
+	}
+	// Headers echoed in every answer must not carry a line break (TCP input is not
+	// prefiltered; UDP input with one never gets here).
+	for _, h := range []sip.Header{req.Via(), req.From(), req.To(), req.CallID(), req.CSeq()} {
+		if strings.ContainsAny(h.Value(), "\r\n") {
+			return chain.Drop("a line break inside the " + h.Name() + " header")
+		}
+	}
+	if !isToken(string(req.Method)) {
+		return badRequest("Bad request method", fmt.Sprintf("the method %q is not a SIP token", string(req.Method)))
 	}
 	if req.SipVersion != "SIP/2.0" {
 		return chain.Reject(505, fmt.Sprintf("the request uses %q; only SIP/2.0 is supported", req.SipVersion))
 	}
-	if cseq := req.CSeq(); cseq.MethodName != req.Method {
+	cseq := req.CSeq()
+	if trimmed := strings.TrimSpace(string(cseq.MethodName)); trimmed != string(cseq.MethodName) {
+		// "CSeq: 3    OPTIONS" is valid (LWS); sipgo keeps the spaces in the method.
+		cseq.MethodName = sip.RequestMethod(trimmed)
+	}
+	if cseq.MethodName != req.Method {
 		return badRequest("CSeq method does not match request method",
 			fmt.Sprintf("the CSeq header names %s but the request line says %s", cseq.MethodName, req.Method))
 	}
@@ -99,8 +121,6 @@ func servedAtServer(m sip.RequestMethod) bool {
 // requiredHeaders checks the headers RFC 3261 8.1.1 requires in every request.
 func requiredHeaders(req *sip.Request) error {
 	switch {
-	case req.Via() == nil:
-		return badRequest("Missing Via header", "the request has no Via header")
 	case req.From() == nil:
 		return badRequest("Missing From header", "the request has no From header")
 	case req.To() == nil:
@@ -118,6 +138,29 @@ func requiredHeaders(req *sip.Request) error {
 			fmt.Sprintf("Content-Length says %d bytes but the body has %d", int(*cl), len(req.Body())))
 	}
 	return nil
+}
+
+// checkVia drops a request whose top Via gives no usable address: a response could not be
+// routed back (RFC 3261 18.2.2), and echoing a mangled Via would only spread it.
+func checkVia(v *sip.ViaHeader) error {
+	if v.ProtocolName != "SIP" || v.ProtocolVersion != "2.0" || v.Host == "" || !isToken(v.Transport) || strings.ContainsAny(v.Host, " \t/\\\"<>") || v.Port < 0 || v.Port > 65535 {
+		return chain.Drop(fmt.Sprintf("the top Via %q gives no address to answer", v.Value()))
+	}
+	return nil
+}
+
+// isToken reports whether s is a non-empty RFC 3261 token (25.1).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-.!%*_+`'~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // checkLoop implements RFC 3261 16.3 step 4 with the loop hash in our branches: a Via of
@@ -165,16 +208,13 @@ func sanitize(s string) string {
 	}, s)
 }
 
-// approxSize is the request's size without serialising it: header values plus the body.
+// approxSize is the request's size without serialising it: header names and values plus
+// the body. Every header is measured: a fixed estimate per header would let a request with
+// a few very long headers through.
 func approxSize(req *sip.Request) int {
-	headers := req.Headers()
-	n := len(req.Body()) + 32*len(headers)
-	if n > 1024 {
-		// Only large requests make it worth measuring each header.
-		n = len(req.Body())
-		for _, h := range headers {
-			n += len(h.Name()) + len(h.Value()) + 4
-		}
+	n := len(req.Body())
+	for _, h := range req.Headers() {
+		n += len(h.Name()) + len(h.Value()) + 4
 	}
 	return n
 }
