@@ -88,7 +88,9 @@ func (s *Step) Handle(ctx context.Context, w chain.ResponseWriter, r *chain.Requ
 	if err != nil {
 		return fmt.Errorf("update bindings of %s: %w", aor, err)
 	}
-	s.Log.Debug("registered", "aor", aor, "bindings", len(bindings), "source", r.Source)
+	if s.Log != nil {
+		s.Log.Debug("registered", "aor", aor, "bindings", len(bindings), "source", r.Source)
+	}
 	return w.ReplyWith(okResponse(req, bindings, now))
 }
 
@@ -167,12 +169,16 @@ func applyChanges(current []store.Binding, changes []change, aor, callID string,
 		}
 		return nil, nil
 	}
+	// The CSeq check compares with the bindings as they were before this request, so a
+	// REGISTER listing one contact twice is not refused as out of order by itself.
+	for _, ch := range changes {
+		if i := indexOf(current, ch.contact); i >= 0 && current[i].CallID == callID && cseq <= current[i].CSeq {
+			return nil, chain.Reject(500, "out-of-order REGISTER: CSeq not above the one that created this binding", sip.NewHeader("Retry-After", "1"))
+		}
+	}
 	next := append([]store.Binding(nil), current...)
 	for _, ch := range changes {
 		i := indexOf(next, ch.contact)
-		if i >= 0 && next[i].CallID == callID && cseq <= next[i].CSeq {
-			return nil, chain.Reject(500, "out-of-order REGISTER: CSeq not above the one that created this binding", sip.NewHeader("Retry-After", "1"))
-		}
 		if ch.expires == 0 {
 			if i >= 0 {
 				next = append(next[:i], next[i+1:]...)
