@@ -99,7 +99,9 @@ func runUser(args []string, stdout, stderr io.Writer) int {
 	return errorf(stderr, "unknown user command %q (add, list, remove)", sub)
 }
 
-// splitAOR splits "alice@example.com"; without a domain the default domain is used.
+// splitAOR splits "alice@example.com"; without a domain the default domain is used. The
+// domain must be one siplens serves (an alias such as the machine's address stands for
+// its domain), or the user could never register.
 func splitAOR(s string, cfg config.Config) (string, string, error) {
 	s = strings.TrimPrefix(s, "sip:")
 	name, domain, found := strings.Cut(s, "@")
@@ -109,8 +111,10 @@ func splitAOR(s string, cfg config.Config) (string, string, error) {
 	if err := config.CheckUserName(name); err != nil {
 		return "", "", err
 	}
-	if domain == "" || strings.ContainsAny(domain, " \t\r\n\"<>,;@") {
-		return "", "", fmt.Errorf("%q is not a domain", domain)
+	canonical, ok := server.ServedDomains(cfg).Canonical(domain)
+	if !ok {
+		return "", "", fmt.Errorf("siplens does not serve the domain %q (served: %s; add it to domains in the config)",
+			domain, strings.Join(server.ServedDomains(cfg).Names(), ", "))
 	}
-	return name, strings.ToLower(domain), nil
+	return name, canonical, nil
 }

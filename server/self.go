@@ -121,3 +121,9 @@ func buildDomains(cfg config.Config, self selfAddrs) *chain.Domains {
 	}
 	return chain.NewDomains(groups...)
 }
+
+// ServedDomains is the set of domains the config serves, as the server will see it (the
+// CLI uses it to put users in the right domain).
+func ServedDomains(cfg config.Config) *chain.Domains {
+	return buildDomains(cfg, newSelfAddrs(cfg, nil))
+}

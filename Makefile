@@ -1,0 +1,22 @@
+# make test: everything CI runs (after .ci/run has installed the tools).
+# make fuzz FUZZTIME=5m: a longer fuzzing session of the request path.
+FUZZTIME ?= 20s
+GO ?= go
+
+.PHONY: test vet unit fuzz build bench
+
+build:
+	$(GO) build -o siplens ./cmd/siplens
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+# Bounded fuzzing of the whole request path and of the digest parser.
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzRequestPath$$' -fuzztime $(FUZZTIME) ./server
+	$(GO) test -run '^$$' -fuzz '^FuzzParseCredentials$$' -fuzztime $(FUZZTIME) ./digest
+
+test: vet unit fuzz
