@@ -31,9 +31,11 @@ type Binding struct {
 	Expires time.Time
 	CallID  string
 	CSeq    uint32
-	// Source is where the REGISTER came from ("ip:port"); requests to the phone go there
-	// so that phones behind NAT are reached (RFC 3581, RFC 5626 in spirit).
-	Source    string
+	// Source is where the REGISTER came from ("ip:port"), as seen by siplens (RFC 3581).
+	Source string
+	// NAT is true when the phone looked to be behind NAT when it registered: requests to
+	// it then go to Source, the address its NAT opened, not to its Contact.
+	NAT       bool
 	Transport string
 	UserAgent string
 	Updated   time.Time

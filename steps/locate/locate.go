@@ -64,7 +64,13 @@ func (s *Step) Handle(ctx context.Context, w chain.ResponseWriter, r *chain.Requ
 		if err := sip.ParseUri(b.Contact, &uri); err != nil {
 			continue // a binding we stored ourselves; cannot happen unless the file was edited
 		}
-		targets = append(targets, chain.Target{URI: uri, Destination: b.Source, Transport: b.Transport, Q: b.Q})
+		t := chain.Target{URI: uri, Q: b.Q}
+		if b.NAT {
+			// Behind NAT the Contact is unreachable: go where the REGISTER came from, over
+			// the transport it used.
+			t.Destination, t.Transport = b.Source, b.Transport
+		}
+		targets = append(targets, t)
 	}
 	if len(targets) == 0 {
 		return chain.Reject(480, fmt.Sprintf("%s has bindings but none with a usable contact", aor))

@@ -60,13 +60,13 @@ func newFixture(t *testing.T) *fixture {
 		}
 	}
 	bind("alice@example.com",
-		store.Binding{Contact: "sip:alice@10.0.0.1:5060", Q: 0.5, Expires: now.Add(time.Hour), Source: "203.0.113.1:40001", Transport: "UDP"},
-		store.Binding{Contact: "sip:alice@10.0.0.2:5060;transport=tcp", Q: 1, Expires: now.Add(time.Hour), Source: "203.0.113.2:40002", Transport: "TCP"},
-		store.Binding{Contact: "sip:alice@10.0.0.3:5060", Q: 0.8, Expires: now.Add(time.Hour), Source: "203.0.113.3:40003", Transport: "UDP"},
-		store.Binding{Contact: "sip:alice@10.0.0.4:5060", Q: 1, Expires: now.Add(-time.Second), Source: "203.0.113.4:40004", Transport: "UDP"},
+		store.Binding{Contact: "sip:alice@10.0.0.1:5060", Q: 0.5, Expires: now.Add(time.Hour), Source: "203.0.113.1:40001", NAT: true, Transport: "UDP"},
+		store.Binding{Contact: "sip:alice@10.0.0.2:5060;transport=tcp", Q: 1, Expires: now.Add(time.Hour), Source: "203.0.113.2:40002", NAT: true, Transport: "TCP"},
+		store.Binding{Contact: "sip:alice@10.0.0.3:5060", Q: 0.8, Expires: now.Add(time.Hour), Source: "203.0.113.3:40003", NAT: true, Transport: "UDP"},
+		store.Binding{Contact: "sip:alice@10.0.0.4:5060", Q: 1, Expires: now.Add(-time.Second), Source: "203.0.113.4:40004", NAT: true, Transport: "UDP"},
 	)
 	bind("carol@example.com",
-		store.Binding{Contact: "sip:carol@10.0.0.9:5060", Q: 1, Expires: now, Source: "203.0.113.9:40009", Transport: "UDP"},
+		store.Binding{Contact: "sip:carol@10.0.0.9:5060", Q: 1, Expires: now, Source: "203.0.113.9:40009", NAT: true, Transport: "UDP"},
 	)
 	domains := chain.NewDomains([]string{"example.com", "192.0.2.1"})
 	return &fixture{
@@ -234,8 +234,8 @@ func TestEqualQKeepsOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, tg := range r.Targets {
-		if tg.Destination != bs[i].Source {
-			t.Fatalf("target %d goes to %s, want %s (store order)", i, tg.Destination, bs[i].Source)
+		if want := "sip:" + bs[i].Contact[len("sip:"):]; tg.URI.String() != want || tg.Destination != "" {
+			t.Fatalf("target %d = %s (destination %q), want %s resolved from the Contact (store order, no NAT)", i, tg.URI.String(), tg.Destination, want)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -79,7 +80,7 @@ func (s *Step) Handle(ctx context.Context, w chain.ResponseWriter, r *chain.Requ
 		ua = h.Value()
 	}
 	bindings, err := s.Locations.Update(ctx, aor, now, func(current []store.Binding) ([]store.Binding, error) {
-		return applyChanges(current, changes, aor, callID, cseq, r.Source, r.Transport, ua, now, s.MaxContacts)
+		return applyChanges(current, changes, aor, callID, cseq, r, ua, now, s.MaxContacts)
 	})
 	var rej *chain.Error
 	if errors.As(err, &rej) {
@@ -97,6 +98,7 @@ func (s *Step) Handle(ctx context.Context, w chain.ResponseWriter, r *chain.Requ
 // change is one Contact of a REGISTER.
 type change struct {
 	contact string
+	uri     sip.Uri
 	expires int // seconds; 0 removes
 	q       float64
 	all     bool // Contact: *
@@ -154,13 +156,13 @@ func (s *Step) parseContacts(req *sip.Request) ([]change, error) {
 		}
 		uri := c.Address
 		uri.Headers = nil
-		out = append(out, change{contact: uri.String(), expires: expires, q: q})
+		out = append(out, change{contact: uri.String(), uri: uri, expires: expires, q: q})
 	}
 	return out, nil
 }
 
 // applyChanges is 10.3 step 7 and 8 for one AOR, under its lock.
-func applyChanges(current []store.Binding, changes []change, aor, callID string, cseq uint32, source, transport, ua string, now time.Time, maxContacts int) ([]store.Binding, error) {
+func applyChanges(current []store.Binding, changes []change, aor, callID string, cseq uint32, r *chain.Request, ua string, now time.Time, maxContacts int) ([]store.Binding, error) {
 	if len(changes) == 1 && changes[0].all {
 		for _, b := range current {
 			if b.CallID == callID && cseq <= b.CSeq {
@@ -187,7 +189,7 @@ func applyChanges(current []store.Binding, changes []change, aor, callID string,
 		}
 		b := store.Binding{
 			AOR: aor, Contact: ch.contact, Q: ch.q, Expires: now.Add(time.Duration(ch.expires) * time.Second),
-			CallID: callID, CSeq: cseq, Source: source, Transport: transport, UserAgent: ua, Updated: now,
+			CallID: callID, CSeq: cseq, Source: r.Source, NAT: behindNAT(r, ch.uri), Transport: r.Transport, UserAgent: ua, Updated: now,
 		}
 		if i >= 0 {
 			next[i] = b
@@ -224,4 +226,38 @@ func okResponse(req *sip.Request, bindings []store.Binding, now time.Time) *sip.
 	}
 	res.AppendHeader(sip.NewHeader("Date", now.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")))
 	return res
+}
+
+// behindNAT decides whether requests to this contact must go to where the REGISTER came
+// from instead of to the Contact: the Contact names a private address other than the
+// source, or (over UDP) the top Via's sent-by is not the address the packet came from.
+// The same tests as the usual NAT detection of SIP proxies (Contact in RFC 1918 space,
+// Via differing from the source).
+func behindNAT(r *chain.Request, contact sip.Uri) bool {
+	src, err := netip.ParseAddrPort(r.Source)
+	if err != nil {
+		return false
+	}
+	srcIP := src.Addr().Unmap()
+	if ip, err := netip.ParseAddr(strings.Trim(contact.Host, "[]")); err == nil && ip.Unmap() != srcIP && (ip.IsPrivate() || isCGNAT(ip)) {
+		return true
+	}
+	if r.Transport != "UDP" {
+		return false // a TCP source port is always ephemeral; it says nothing about NAT
+	}
+	via := r.SIP.Via()
+	viaIP, err := netip.ParseAddr(strings.Trim(via.Host, "[]"))
+	if err != nil {
+		return true // a host name in Via: we cannot tell, the source is the safe choice
+	}
+	port := via.Port
+	if port == 0 {
+		port = 5060
+	}
+	return viaIP.Unmap() != srcIP || port != int(src.Port())
+}
+
+// isCGNAT: 100.64.0.0/10, the carrier-grade NAT range (RFC 6598).
+func isCGNAT(ip netip.Addr) bool {
+	return netip.MustParsePrefix("100.64.0.0/10").Contains(ip.Unmap())
 }

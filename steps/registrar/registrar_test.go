@@ -362,7 +362,7 @@ func TestBindingRecord(t *testing.T) {
 	want := store.Binding{
 		AOR: "alice@example.com", Contact: "sip:alice@10.0.0.1:5060;transport=tcp", Q: 0.7,
 		Expires: now.Add(600 * time.Second), CallID: "call-77", CSeq: 9,
-		Source: "203.0.113.50:40123", Transport: "TCP", UserAgent: "softphone/1.0", Updated: now,
+		Source: "203.0.113.50:40123", NAT: true, Transport: "TCP", UserAgent: "softphone/1.0", Updated: now,
 	}
 	if bs[0] != want {
 		t.Errorf("binding =\n %+v\nwant\n %+v", bs[0], want)

@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS bindings (
 	call_id TEXT NOT NULL,
 	cseq INTEGER NOT NULL,
 	source TEXT NOT NULL,
+	behind_nat INTEGER NOT NULL DEFAULT 0,
 	transport TEXT NOT NULL,
 	user_agent TEXT NOT NULL,
 	updated_unix_ms INTEGER NOT NULL,
@@ -85,7 +86,7 @@ func OpenFile(path string) (*Store, error) {
 func (s *Store) Close() error { return s.db.Close() }
 
 func (s *Store) loadBindings() error {
-	rows, err := s.db.Query(`SELECT aor, contact, q, expires_unix_ms, call_id, cseq, source, transport, user_agent, updated_unix_ms FROM bindings`)
+	rows, err := s.db.Query(`SELECT aor, contact, q, expires_unix_ms, call_id, cseq, source, behind_nat, transport, user_agent, updated_unix_ms FROM bindings`)
 	if err != nil {
 		return fmt.Errorf("load bindings: %w", err)
 	}
@@ -94,7 +95,7 @@ func (s *Store) loadBindings() error {
 	for rows.Next() {
 		var b store.Binding
 		var exp, upd int64
-		if err := rows.Scan(&b.AOR, &b.Contact, &b.Q, &exp, &b.CallID, &b.CSeq, &b.Source, &b.Transport, &b.UserAgent, &upd); err != nil {
+		if err := rows.Scan(&b.AOR, &b.Contact, &b.Q, &exp, &b.CallID, &b.CSeq, &b.Source, &b.NAT, &b.Transport, &b.UserAgent, &upd); err != nil {
 			return fmt.Errorf("load bindings: %w", err)
 		}
 		b.Expires = time.UnixMilli(exp)
@@ -184,9 +185,9 @@ func (s *Store) writeBindings(ctx context.Context, aor string, bs []store.Bindin
 		return fmt.Errorf("store bindings of %s: %w", aor, err)
 	}
 	for _, b := range bs {
-		_, err := tx.ExecContext(ctx, `INSERT INTO bindings (aor, contact, q, expires_unix_ms, call_id, cseq, source, transport, user_agent, updated_unix_ms)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			aor, b.Contact, b.Q, b.Expires.UnixMilli(), b.CallID, b.CSeq, b.Source, b.Transport, b.UserAgent, b.Updated.UnixMilli())
+		_, err := tx.ExecContext(ctx, `INSERT INTO bindings (aor, contact, q, expires_unix_ms, call_id, cseq, source, behind_nat, transport, user_agent, updated_unix_ms)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			aor, b.Contact, b.Q, b.Expires.UnixMilli(), b.CallID, b.CSeq, b.Source, b.NAT, b.Transport, b.UserAgent, b.Updated.UnixMilli())
 		if err != nil {
 			return fmt.Errorf("store binding %s of %s: %w", b.Contact, aor, err)
 		}

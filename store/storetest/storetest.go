@@ -118,7 +118,7 @@ func Run(t *testing.T, open Backend, persistent bool) {
 	t.Run("bindings survive a restart", func(t *testing.T) {
 		_, loc := open(t, false)
 		aor := "dave@example.com"
-		b := store.Binding{AOR: aor, Contact: "sip:dave@192.0.2.1:5070", Q: 0.7, Expires: time.Now().Add(time.Hour).Truncate(time.Millisecond), CallID: "x", CSeq: 3, Source: "192.0.2.1:5070", Transport: "TCP", UserAgent: "ua"}
+		b := store.Binding{AOR: aor, Contact: "sip:dave@192.0.2.1:5070", Q: 0.7, Expires: time.Now().Add(time.Hour).Truncate(time.Millisecond), CallID: "x", CSeq: 3, Source: "192.0.2.1:5070", NAT: true, Transport: "TCP", UserAgent: "ua"}
 		if _, err := loc.Update(ctx, aor, time.Now(), func([]store.Binding) ([]store.Binding, error) { return []store.Binding{b}, nil }); err != nil {
 			t.Fatal(err)
 		}
@@ -129,7 +129,7 @@ func Run(t *testing.T, open Backend, persistent bool) {
 		}
 		got := bs[0]
 		got.Updated = b.Updated
-		if !got.Expires.Equal(b.Expires) || got.Contact != b.Contact || got.Source != b.Source || got.Q != b.Q || got.CSeq != b.CSeq || got.Transport != b.Transport {
+		if !got.Expires.Equal(b.Expires) || got.Contact != b.Contact || got.Source != b.Source || got.Q != b.Q || got.CSeq != b.CSeq || got.Transport != b.Transport || got.NAT != b.NAT {
 			t.Fatalf("after restart: %+v, want %+v", got, b)
 		}
 	})
