@@ -56,9 +56,10 @@ type Registrar struct {
 type Auth struct {
 	// Realm is the digest realm; default: the first served domain.
 	Realm string `yaml:"realm"`
-	// Algorithms offered, in order of preference (RFC 8760 2.3). The default puts MD5 first
-	// because many phones and test tools (SIPp, sipsak) read only the first challenge and
-	// know only MD5; put SHA-256 first when every phone supports RFC 8760.
+	// Algorithms offered, in order of preference (RFC 8760 2.3). The default is MD5 alone:
+	// older phones (Debian's baresip 1.0 among them) fail outright on a challenge whose
+	// algorithm they do not know, and SIPp and sipsak only do MD5. Add SHA-256 (first)
+	// when every phone supports RFC 8760.
 	Algorithms []string `yaml:"algorithms"`
 	// NonceLifetime is how long a nonce is accepted before it is re-challenged as stale.
 	NonceLifetime Duration `yaml:"nonce_lifetime"`
@@ -130,7 +131,7 @@ func Default() Config {
 		Listen:    Listen{Address: "0.0.0.0", UDP: 5060, TCP: 5060},
 		Registrar: Registrar{MinExpires: 60, MaxExpires: 7200, DefaultExpires: 3600, MaxContacts: 10},
 		Auth: Auth{
-			Algorithms:    []string{"MD5", "SHA-256"},
+			Algorithms:    []string{"MD5"},
 			NonceLifetime: Duration{5 * time.Minute},
 			Register:      &yes,
 		},

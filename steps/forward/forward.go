@@ -82,9 +82,10 @@ func (s *Step) dialogTarget(r *chain.Request) (*chain.Target, error) {
 		}
 		return nil, chain.Reject(404, "in-dialog request whose route does not pass through siplens: not relayed")
 	}
-	removeTopRoute(req)
 	var t chain.Target
-	if next := req.Route(); next != nil {
+	routes := req.GetHeaders("Route")
+	if next, ok := nextRoute(routes); ok {
+		// The entry after ours is the next hop (the copy made by prepare drops ours).
 		t = chain.Target{URI: req.Recipient, Destination: uriHostPort(next.Address), Transport: uriTransport(next.Address)}
 	} else {
 		t = chain.Target{URI: req.Recipient}
@@ -126,6 +127,12 @@ func (s *Step) forwardACK(r *chain.Request) error {
 // prepare makes the copy of the request for one target (RFC 3261 16.6 steps 1-8).
 func (s *Step) prepare(r *chain.Request, t chain.Target, newDialog bool) *sip.Request {
 	out := r.SIP.Clone()
+	// RFC 3261 16.4: a Route entry naming siplens (a phone's outbound proxy setting, or our
+	// own Record-Route in a dialog) has done its job here and comes off; what remains, or
+	// else the Request-URI, says where the request goes next.
+	if route := out.Route(); route != nil && s.IsSelf(route.Address) {
+		removeTopRoute(out)
+	}
 	if !r.InDialog() {
 		out.Recipient = t.URI // step 2
 	}
@@ -192,6 +199,14 @@ func markReceived(via *sip.ViaHeader, source string) {
 		via.Params.Remove("rport")
 		via.Params.Add("rport", port)
 	}
+}
+
+func nextRoute(routes []sip.Header) (*sip.RouteHeader, bool) {
+	if len(routes) < 2 {
+		return nil, false
+	}
+	next, ok := routes[1].(*sip.RouteHeader)
+	return next, ok
 }
 
 func removeTopRoute(req *sip.Request) {
