@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -97,8 +98,23 @@ func TestCallAnswered(t *testing.T) {
 		res := sipp(t, srv, transport, "uac_call.xml", "alice", map[string]string{"callee": "bob", "hold": "200"}).Run(t)
 		res.RequireOK(t)
 		bob.WaitForMessage(t, 5*time.Second, "the BYE at the callee", func(m siptest.TracedMessage) bool {
-			return !m.Sent && m.FirstLine() != "" && len(m.FirstLine()) > 3 && m.FirstLine()[:3] == "BYE"
+			return !m.Sent && strings.HasPrefix(m.FirstLine(), "BYE")
 		})
+		// What crossed siplens, as the phones saw it (RFC 3261 16.6 and 16.7).
+		invite := received(t, siptest.ParseMessageLog(bob.Messages()), "INVITE")
+		if n := headerCount(invite, "via"); n != 2 {
+			t.Errorf("the callee's INVITE has %d Vias, want 2 (the caller's and siplens'):\n%s", n, invite.Text)
+		}
+		if n := headerCount(invite, "record-route"); n != 1 {
+			t.Errorf("the callee's INVITE has %d Record-Routes, want 1:\n%s", n, invite.Text)
+		}
+		if !strings.Contains(invite.Text, "Max-Forwards: 69") {
+			t.Errorf("Max-Forwards was not decremented from 70 to 69:\n%s", invite.Text)
+		}
+		ok := received(t, res.Trace(), "SIP/2.0 200")
+		if n := headerCount(ok, "via"); n != 1 {
+			t.Errorf("the caller's 200 has %d Vias, want only its own:\n%s", n, ok.Text)
+		}
 		for _, want := range [][]string{
 			{"method=INVITE", "code=200", "by=\"branch 1"},
 			{"method=BYE", "code=200"},
@@ -117,7 +133,12 @@ func TestCallRejected(t *testing.T) {
 			siptest.RunWithTransports(t, func(t *testing.T, transport string) {
 				srv := startServer(t, "", nil)
 				callee(t, srv, transport, "bob", "uas_reject.xml", map[string]string{"code": c.code, "reason": c.reason})
-				sipp(t, srv, transport, "uac_expect_"+c.code+".xml", "alice", map[string]string{"callee": "bob"}).Run(t).RequireOK(t)
+				res := sipp(t, srv, transport, "uac_expect_"+c.code+".xml", "alice", map[string]string{"callee": "bob"}).Run(t)
+				res.RequireOK(t)
+				final := received(t, res.Trace(), "SIP/2.0 "+c.code)
+				if n := headerCount(final, "via"); n != 1 {
+					t.Errorf("the relayed %s has %d Vias, want only the caller's:\n%s", c.code, n, final.Text)
+				}
 				if !srv.logHas("method=INVITE", "code="+c.code, "by=\"branch 1") {
 					t.Fatalf("log does not show the %s relayed from the branch", c.code)
 				}
@@ -153,4 +174,32 @@ func TestLocalRejections(t *testing.T) {
 			sipp(t, srv, transport, "options_server.xml", "alice", nil).Run(t).RequireOK(t)
 		})
 	})
+}
+
+// received returns the first message SIPp received whose first line starts with prefix.
+func received(t *testing.T, trace []siptest.TracedMessage, prefix string) siptest.TracedMessage {
+	t.Helper()
+	for _, m := range trace {
+		if !m.Sent && strings.HasPrefix(m.FirstLine(), prefix) {
+			return m
+		}
+	}
+	t.Fatalf("SIPp never received %q", prefix)
+	return siptest.TracedMessage{}
+}
+
+// headerCount counts the header lines of a traced message with the given (lower-case) name.
+func headerCount(m siptest.TracedMessage, name string) int {
+	_, _, h := m.Status()
+	if len(h) == 0 {
+		// Status parses responses; for requests count by hand.
+		n := 0
+		for _, line := range strings.Split(m.Text, "\n") {
+			if k, _, ok := strings.Cut(line, ":"); ok && strings.EqualFold(strings.TrimSpace(k), name) {
+				n++
+			}
+		}
+		return n
+	}
+	return len(h[name])
 }

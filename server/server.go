@@ -86,8 +86,13 @@ func New(cfg config.Config, opts Options) (*Server, error) {
 func (s *Server) Start() error {
 	cfg := s.cfg
 	ip := net.ParseIP(cfg.Listen.Address)
+	// An IPv4 address means IPv4 only; "::" means both.
+	udpNet, tcpNet := "udp", "tcp"
+	if ip != nil && ip.To4() != nil {
+		udpNet, tcpNet = "udp4", "tcp4"
+	}
 	if cfg.Listen.UDP != 0 {
-		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: ip, Port: cfg.Listen.UDP})
+		c, err := net.ListenUDP(udpNet, &net.UDPAddr{IP: ip, Port: cfg.Listen.UDP})
 		if err != nil {
 			return fmt.Errorf("listen on UDP %s: %w", net.JoinHostPort(cfg.Listen.Address, strconv.Itoa(cfg.Listen.UDP)), err)
 		}
@@ -97,7 +102,7 @@ func (s *Server) Start() error {
 		s.udp = c
 	}
 	if cfg.Listen.TCP != 0 {
-		l, err := net.ListenTCP("tcp", &net.TCPAddr{IP: ip, Port: s.tcpPort()})
+		l, err := net.ListenTCP(tcpNet, &net.TCPAddr{IP: ip, Port: s.tcpPort()})
 		if err != nil {
 			s.closeListeners()
 			return fmt.Errorf("listen on TCP %s: %w", net.JoinHostPort(cfg.Listen.Address, strconv.Itoa(cfg.Listen.TCP)), err)
@@ -256,10 +261,7 @@ func (s *Server) strayResponse(res *sip.Response) {
 		return
 	}
 	out := res.Clone()
-	out.RemoveHeader("Via")
-	for _, h := range vias[1:] {
-		out.AppendHeader(h)
-	}
+	out.RemoveHeader("Via") // the first, ours
 	next := out.Via()
 	out.SetTransport(next.Transport)
 	out.SetDestination("")

@@ -252,11 +252,7 @@ func (s *Step) relayStateless(r *chain.Request, res *sip.Response) {
 
 func upstream(r *chain.Request, res *sip.Response) *sip.Response {
 	out := res.Clone()
-	vias := out.GetHeaders("Via")
-	out.RemoveHeader("Via")
-	for _, h := range vias[1:] {
-		out.AppendHeader(h)
-	}
+	out.RemoveHeader("Via") // removes the first, topmost Via: ours (RFC 3261 16.7 step 3)
 	out.SetTransport(r.Transport)
 	out.SetDestination(r.Source)
 	return out

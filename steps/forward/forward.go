@@ -209,12 +209,10 @@ func nextRoute(routes []sip.Header) (*sip.RouteHeader, bool) {
 	return next, ok
 }
 
+// removeTopRoute drops the first Route entry (sipgo's RemoveHeader removes only the first
+// header of that name).
 func removeTopRoute(req *sip.Request) {
-	routes := req.GetHeaders("Route")
 	req.RemoveHeader("Route")
-	for _, h := range routes[1:] {
-		req.AppendHeader(h)
-	}
 }
 
 func uriHostPort(u sip.Uri) string {

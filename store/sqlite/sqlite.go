@@ -74,12 +74,45 @@ func OpenFile(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("create schema in %s: %w", path, err)
 	}
+	// Columns added after a table first shipped: a file written by an older siplens gets
+	// them with their default, so an upgrade loses no registration.
+	for _, c := range []struct{ table, column, decl string }{
+		{"bindings", "behind_nat", "INTEGER NOT NULL DEFAULT 0"},
+	} {
+		if err := ensureColumn(db, c.table, c.column, c.decl); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("upgrade %s: %w", path, err)
+		}
+	}
 	s := &Store{db: db, cache: memory.NewLocations()}
 	if err := s.loadBindings(); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// ensureColumn adds a column to a table that lacks it.
+func ensureColumn(db *sql.DB, table, column, decl string) error {
+	rows, err := db.Query(`SELECT name FROM pragma_table_info(?)`, table)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return err
+		}
+		if name == column {
+			return nil
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	_, err = db.Exec(fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", table, column, decl))
+	return err
 }
 
 // Close closes the database.

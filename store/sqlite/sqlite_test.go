@@ -1,7 +1,10 @@
 package sqlite
 
 import (
+	"context"
+	"database/sql"
 	"testing"
+	"time"
 
 	"github.com/siplens/siplens/store"
 	"github.com/siplens/siplens/store/storetest"
@@ -20,4 +23,31 @@ func TestConformance(t *testing.T) {
 		t.Cleanup(func() { s.Close() })
 		return s, s
 	}, true)
+}
+
+// TestUpgradeKeepsBindings: a file written before a column existed opens, and its
+// bindings are still there.
+func TestUpgradeKeepsBindings(t *testing.T) {
+	path := t.TempDir() + "/old.db"
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := `CREATE TABLE bindings (aor TEXT NOT NULL, contact TEXT NOT NULL, q REAL NOT NULL, expires_unix_ms INTEGER NOT NULL,
+		call_id TEXT NOT NULL, cseq INTEGER NOT NULL, source TEXT NOT NULL, transport TEXT NOT NULL, user_agent TEXT NOT NULL,
+		updated_unix_ms INTEGER NOT NULL, PRIMARY KEY (aor, contact));
+		INSERT INTO bindings VALUES ('bob@localhost', 'sip:bob@192.0.2.1', 1, 4102444800000, 'c', 1, '192.0.2.1:5060', 'UDP', 'ua', 0);`
+	if _, err := db.Exec(old); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err := OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	bs, err := s.Bindings(context.Background(), "bob@localhost", time.Now())
+	if err != nil || len(bs) != 1 || bs[0].NAT {
+		t.Fatalf("bindings after upgrade: %+v, %v", bs, err)
+	}
 }
