@@ -25,34 +25,72 @@ func finalOf(t *testing.T, got [][]byte) (int, string, map[string][]string) {
 	return 0, "", nil
 }
 
-// TestLoopDetected: bob's contact points back at siplens itself, so an INVITE for bob goes
-// round; the second time siplens sees it unchanged it answers 482 (RFC 3261 16.3 step 4).
+// registerRaw binds user at srv (which trusts loopback) to contact, without a phone.
+func registerRaw(t *testing.T, srv *testServer, transport, user, contact string) {
+	t.Helper()
+	register := crlf("REGISTER sip:localhost SIP/2.0\nVia: SIP/2.0/" + strings.ToUpper(transport) + " {{local}};branch={{branch}};rport\nFrom: <sip:" + user + "@localhost>;tag={{tag}}\nTo: <sip:" + user + "@localhost>\nCall-ID: {{call_id}}\nCSeq: 1 REGISTER\nContact: <" + contact + ">\nExpires: 600\nMax-Forwards: 70\nContent-Length: 0\n\n")
+	if code, _, _ := finalOf(t, sendRaw(t, transport, srv.Addr, register, 500*time.Millisecond)); code != 200 {
+		t.Fatalf("REGISTER %s -> %s: %d", user, contact, code)
+	}
+}
+
+func inviteRaw(callee, transport string) []byte {
+	return crlf("INVITE sip:" + callee + "@localhost SIP/2.0\nVia: SIP/2.0/" + strings.ToUpper(transport) + " {{local}};branch={{branch}};rport\nFrom: <sip:alice@localhost>;tag={{tag}}\nTo: <sip:" + callee + "@localhost>\nCall-ID: {{call_id}}\nCSeq: 1 INVITE\nContact: <sip:alice@{{local}}>\nMax-Forwards: 70\nContent-Length: 0\n\n")
+}
+
+// TestLoopDetected: two proxies whose registrations point at each other pass an INVITE
+// back and forth. The first return is a legitimate spiral (the Request-URI changed); the
+// second time a proxy sees the request unchanged it answers 482 (RFC 3261 16.3 step 4),
+// and the 482 travels back to the caller.
 func TestLoopDetected(t *testing.T) {
-	srv := startServer(t, "", func(c *config.Config) { c.Auth.Trusted = []string{"127.0.0.1"} })
-	port := strconv.Itoa(srv.Port)
-	register := crlf("REGISTER sip:localhost SIP/2.0\nVia: SIP/2.0/UDP {{local}};branch={{branch}};rport\nFrom: <sip:bob@localhost>;tag={{tag}}\nTo: <sip:bob@localhost>\nCall-ID: {{call_id}}\nCSeq: 1 REGISTER\nContact: <sip:bob@127.0.0.1:" + port + ">\nExpires: 600\nMax-Forwards: 70\nContent-Length: 0\n\n")
-	if code, _, _ := finalOf(t, siptest.SendUDP(t, srv.Addr, register, 500*time.Millisecond)); code != 200 {
-		t.Fatalf("REGISTER: %d", code)
+	siptest.RunWithTransports(t, func(t *testing.T, transport string) {
+		trust := func(c *config.Config) { c.Auth.Trusted = []string{"127.0.0.1"} }
+		a, b := startServer(t, "", trust), startServer(t, "", trust)
+		registerRaw(t, a, transport, "bob", "sip:bob@127.0.0.1:"+strconv.Itoa(b.Port)+";transport="+transport)
+		registerRaw(t, b, transport, "bob", "sip:bob@127.0.0.1:"+strconv.Itoa(a.Port)+";transport="+transport)
+		code, _, _ := finalOf(t, sendRaw(t, transport, a.Addr, inviteRaw("bob", transport), 3*time.Second))
+		if code != 482 {
+			t.Fatalf("INVITE into a loop: %d, want 482", code)
+		}
+		if !a.logHas("code=482", "by=sanity", "going round in a loop") && !b.logHas("code=482", "by=sanity", "going round in a loop") {
+			t.Fatal("neither proxy logged the loop detection")
+		}
+	})
+}
+
+// TestContactPointsAtItself: a binding whose contact is siplens' own address is answered
+// 482 at once instead of being sent round.
+func TestContactPointsAtItself(t *testing.T) {
+	siptest.RunWithTransports(t, func(t *testing.T, transport string) {
+		srv := startServer(t, "", func(c *config.Config) { c.Auth.Trusted = []string{"127.0.0.1"} })
+		registerRaw(t, srv, transport, "bob", "sip:bob@127.0.0.1:"+strconv.Itoa(srv.Port)+";transport="+transport)
+		code, _, _ := finalOf(t, sendRaw(t, transport, srv.Addr, inviteRaw("bob", transport), time.Second))
+		if code != 482 || !srv.logHas("code=482", "points back at siplens itself") {
+			t.Fatalf("INVITE to a contact naming siplens: %d, want 482 with the reason logged", code)
+		}
+	})
+}
+
+// sendRaw sends one message over UDP or TCP and returns the messages that came back.
+func sendRaw(t *testing.T, transport, addr string, msg []byte, wait time.Duration) [][]byte {
+	t.Helper()
+	if transport == "udp" {
+		return siptest.SendUDP(t, addr, msg, wait)
 	}
-	invite := crlf("INVITE sip:bob@localhost SIP/2.0\nVia: SIP/2.0/UDP {{local}};branch={{branch}};rport\nFrom: <sip:alice@localhost>;tag={{tag}}\nTo: <sip:bob@localhost>\nCall-ID: {{call_id}}\nCSeq: 1 INVITE\nContact: <sip:alice@{{local}}>\nMax-Forwards: 70\nContent-Length: 0\n\n")
-	code, _, _ := finalOf(t, siptest.SendUDP(t, srv.Addr, invite, 2*time.Second))
-	if code != 482 {
-		t.Fatalf("INVITE into a loop: %d, want 482", code)
-	}
-	if !srv.logHas("code=482", "by=sanity", "going round in a loop") {
-		t.Fatal("the log does not show the loop detection")
-	}
+	return siptest.SplitMessages(siptest.SendTCP(t, addr, msg, wait))
 }
 
 // TestOversize: a request above proxy.max_message_size gets 513.
 func TestOversize(t *testing.T) {
-	srv := startServer(t, "", nil)
-	body := strings.Repeat("x", 20000)
-	msg := crlf("MESSAGE sip:bob@localhost SIP/2.0\nVia: SIP/2.0/UDP {{local}};branch={{branch}};rport\nFrom: <sip:alice@localhost>;tag={{tag}}\nTo: <sip:bob@localhost>\nCall-ID: {{call_id}}\nCSeq: 1 MESSAGE\nMax-Forwards: 70\nContent-Type: text/plain\nContent-Length: " + strconv.Itoa(len(body)) + "\n\n")
-	msg = append(msg, body...)
-	if code, _, _ := finalOf(t, siptest.SendUDP(t, srv.Addr, msg, time.Second)); code != 513 {
-		t.Fatalf("oversize MESSAGE: %d, want 513", code)
-	}
+	siptest.RunWithTransports(t, func(t *testing.T, transport string) {
+		srv := startServer(t, "", nil)
+		body := strings.Repeat("x", 20000)
+		msg := crlf("MESSAGE sip:bob@localhost SIP/2.0\nVia: SIP/2.0/" + strings.ToUpper(transport) + " {{local}};branch={{branch}};rport\nFrom: <sip:alice@localhost>;tag={{tag}}\nTo: <sip:bob@localhost>\nCall-ID: {{call_id}}\nCSeq: 1 MESSAGE\nMax-Forwards: 70\nContent-Type: text/plain\nContent-Length: " + strconv.Itoa(len(body)) + "\n\n")
+		msg = append(msg, body...)
+		if code, _, _ := finalOf(t, sendRaw(t, transport, srv.Addr, msg, time.Second)); code != 513 {
+			t.Fatalf("oversize MESSAGE: %d, want 513", code)
+		}
+	})
 }
 
 // TestSipsak: sipsak, a tool we did not write, uses siplens as a keep-alive target

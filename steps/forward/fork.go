@@ -52,6 +52,11 @@ func (s *Step) fork(ctx context.Context, w chain.ResponseWriter, r *chain.Reques
 			b.done, b.code, b.why = true, 503, "destination refused by the forwarding guard"
 			continue
 		}
+		if t.Destination == "" && s.IsSelf(t.URI) {
+			// A contact naming siplens itself would only bring the request back here.
+			b.done, b.code, b.why = true, 482, fmt.Sprintf("the contact %s points back at siplens itself", t.URI.String())
+			continue
+		}
 		tx, err := s.Client.TransactionRequest(context.WithoutCancel(ctx), b.req, noBuild)
 		if err != nil {
 			b.done, b.code, b.why = true, 503, fmt.Sprintf("could not send to %s: %v", t.URI.String(), err)
