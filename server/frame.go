@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -99,6 +100,39 @@ func (s *Server) classify(req *sip.Request) (domain string, toServer bool) {
 	}
 	return domain, false
 }
+
+// sipgo keeps a process-wide default logger that parts of it use whatever logger the user
+// agent was given. It is set once, to a handler that forwards to the handler of the latest
+// server, swapped atomically: setting the global per server would race with the sipgo
+// goroutines of an earlier server in the same process (tests run several).
+var (
+	sipgoDefaultOnce sync.Once
+	sipgoDefault     atomic.Pointer[slog.Handler]
+)
+
+func setSipgoDefaultLogger(h slog.Handler) {
+	sipgoDefault.Store(&h)
+	sipgoDefaultOnce.Do(func() { sip.SetDefaultLogger(slog.New(forwardHandler{})) })
+}
+
+// forwardHandler hands every record to the current default handler.
+type forwardHandler struct{ attrs []slog.Attr }
+
+func (forwardHandler) current() slog.Handler { return *sipgoDefault.Load() }
+
+func (f forwardHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return f.current().Enabled(ctx, l)
+}
+
+func (f forwardHandler) Handle(ctx context.Context, r slog.Record) error {
+	return f.current().WithAttrs(f.attrs).Handle(ctx, r)
+}
+
+func (f forwardHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return forwardHandler{attrs: append(append([]slog.Attr(nil), f.attrs...), attrs...)}
+}
+
+func (f forwardHandler) WithGroup(string) slog.Handler { return f }
 
 // sipgoLogHandler quiets sipgo: its parse failures become a counted drop at debug level,
 // and its chatter stays below our own log lines.

@@ -159,7 +159,7 @@ func (s *Server) build() error {
 	s.domains = buildDomains(s.cfg, s.self)
 
 	sipLog := slog.New(&sipgoLogHandler{next: s.log.Handler(), dropped: &s.Dropped})
-	sip.SetDefaultLogger(sipLog)
+	setSipgoDefaultLogger(sipLog.Handler())
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent("siplens"),
 		sipgo.WithUserAgentHostname(s.self.advertise),
