@@ -203,3 +203,25 @@ func headerCount(m siptest.TracedMessage, name string) int {
 	}
 	return len(h[name])
 }
+
+// TestMessage: an out-of-dialog MESSAGE to a user is forwarded to the phone like an
+// INVITE, and the phone's 200 comes back.
+func TestMessage(t *testing.T) {
+	siptest.RunWithTransports(t, func(t *testing.T, transport string) {
+		srv := startServer(t, "", nil)
+		reg := sipp(t, srv, transport, "register_auth.xml", "bob", nil)
+		reg.LocalPort = siptest.FreePort(t)
+		reg.Run(t).RequireOK(t)
+		phone := sipp(t, srv, transport, "uas_message.xml", "bob", nil)
+		phone.Vars, phone.Target, phone.Auth = nil, "", siptest.Auth{}
+		phone.LocalPort = reg.LocalPort
+		p := phone.Start(t)
+		sipp(t, srv, transport, "uac_message.xml", "alice", map[string]string{"callee": "bob"}).Run(t).RequireOK(t)
+		if res := p.Wait(5 * time.Second); !res.OK() {
+			t.Fatalf("bob's phone did not get the MESSAGE:\n%s", res.Details())
+		}
+		if !srv.logHas("method=MESSAGE", "code=200", "by=\"branch 1") {
+			t.Fatal("the log does not show the relayed 200")
+		}
+	})
+}
