@@ -65,8 +65,21 @@ type Auth struct {
 	NonceLifetime Duration `yaml:"nonce_lifetime"`
 	// Register requires authentication for REGISTER (default true).
 	Register *bool `yaml:"register"`
+	// Calls requires proxy authentication (407) for out-of-dialog requests that claim to
+	// come from a user of a served domain (default true).
+	Calls *bool `yaml:"calls"`
+	// Lockout locks a source or a user out after repeated failed authentications.
+	Lockout Lockout `yaml:"lockout"`
 	// Trusted source prefixes are exempt from authentication (load generators, gateways).
 	Trusted []string `yaml:"trusted"`
+}
+
+// Lockout: max_failures failed authentications within window lock the source address, or
+// the user, out for cooldown. max_failures 0 switches it off.
+type Lockout struct {
+	MaxFailures int      `yaml:"max_failures"`
+	Window      Duration `yaml:"window"`
+	Cooldown    Duration `yaml:"cooldown"`
 }
 
 // Proxy tunes forwarding.
@@ -134,6 +147,8 @@ func Default() Config {
 			Algorithms:    []string{"MD5"},
 			NonceLifetime: Duration{5 * time.Minute},
 			Register:      &yes,
+			Calls:         &yes,
+			Lockout:       Lockout{MaxFailures: 10, Window: Duration{time.Minute}, Cooldown: Duration{5 * time.Minute}},
 		},
 		Proxy: Proxy{
 			RecordRoute:     &yes,
@@ -190,6 +205,9 @@ func (c *Config) normalize() {
 	yes := true
 	if c.Auth.Register == nil {
 		c.Auth.Register = &yes
+	}
+	if c.Auth.Calls == nil {
+		c.Auth.Calls = &yes
 	}
 	if c.Proxy.RecordRoute == nil {
 		c.Proxy.RecordRoute = &yes
@@ -524,6 +542,11 @@ func (c *Config) Validate() error {
 	if c.Auth.NonceLifetime.Duration < 5*time.Second {
 		return bad("auth.nonce_lifetime", "%s is too short (at least 5s)", c.Auth.NonceLifetime)
 	}
+	if lo := c.Auth.Lockout; lo.MaxFailures < 0 {
+		return bad("auth.lockout.max_failures", "must be 0 (off) or more, got %d", lo.MaxFailures)
+	} else if lo.MaxFailures > 0 && (lo.Window.Duration < time.Second || lo.Cooldown.Duration < time.Second) {
+		return bad("auth.lockout", "window and cooldown must be at least 1s when max_failures is set")
+	}
 	for i, t := range c.Auth.Trusted {
 		if _, err := ParsePrefix(t); err != nil {
 			return bad(fmt.Sprintf("auth.trusted[%d]", i), "%v", err)
@@ -593,6 +616,9 @@ func (p Proxy) RecordRouteOn() bool { return p.RecordRoute == nil || *p.RecordRo
 
 // RegisterAuthOn reports whether REGISTER needs authentication.
 func (a Auth) RegisterAuthOn() bool { return a.Register == nil || *a.Register }
+
+// CallsAuthOn reports whether out-of-dialog requests from local users need authentication.
+func (a Auth) CallsAuthOn() bool { return a.Calls == nil || *a.Calls }
 
 // ParsePrefix accepts "10.0.0.0/8", "::1/128" or a single address.
 func ParsePrefix(s string) (netip.Prefix, error) {

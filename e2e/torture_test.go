@@ -22,7 +22,7 @@ var tortureCases = map[string]struct {
 	"valid_case_and_spacing":               {200, ""},
 	"valid_unknown_headers":                {200, ""},
 	"valid_display_name_quotes":            {200, ""},
-	"valid_unknown_user_invite":            {404, ""},
+	"valid_unknown_user_invite":            {407, ""}, // same challenge as for a real user
 	"valid_long_value":                     {200, ""},
 	"valid_max_forwards_zero_options_self": {200, ""},
 	"invalid_missing_call_id":              {400, "Call-ID"},

@@ -51,7 +51,9 @@ func (s *Server) buildChain() (*chain.Chain, error) {
 		&auth.Step{
 			Verifier: verifier, Users: s.users, Domains: s.domains,
 			Realm:    func(d string) string { return Realm(cfg, d) },
-			Register: cfg.Auth.RegisterAuthOn(), Trusted: trusted,
+			Register: cfg.Auth.RegisterAuthOn(), Calls: cfg.Auth.CallsAuthOn(), Trusted: trusted,
+			Lockout: auth.NewLockout(cfg.Auth.Lockout.MaxFailures, cfg.Auth.Lockout.Window.Duration, cfg.Auth.Lockout.Cooldown.Duration),
+			Now:     s.now,
 		},
 		&registrar.Step{
 			Domains: s.domains, Users: s.users, Locations: s.loc,
