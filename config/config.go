@@ -25,6 +25,8 @@ type Config struct {
 	Domains   []string  `yaml:"domains"`
 	DataDir   string    `yaml:"data_dir"`
 	Registrar Registrar `yaml:"registrar"`
+	ACL       ACL       `yaml:"acl"`
+	RateLimit RateLimit `yaml:"ratelimit"`
 	Auth      Auth      `yaml:"auth"`
 	Proxy     Proxy     `yaml:"proxy"`
 	Users     []User    `yaml:"users"`
@@ -50,6 +52,41 @@ type Registrar struct {
 	DefaultExpires int `yaml:"default_expires"`
 	// MaxContacts is the most bindings one address-of-record may hold.
 	MaxContacts int `yaml:"max_contacts"`
+}
+
+// ACL says which sources may send requests (steps/acl).
+type ACL struct {
+	// Allow, when not empty, lets only these sources in; Deny refuses sources with 403.
+	Allow []string `yaml:"allow"`
+	Deny  []string `yaml:"deny"`
+	// Drop lists sources whose requests are dropped without an answer (scanners).
+	Drop []string `yaml:"drop"`
+	// DropUserAgents are User-Agent substrings dropped without an answer.
+	DropUserAgents []string `yaml:"drop_user_agents"`
+	// Domains narrows allow/deny for requests into one served domain.
+	Domains map[string]ACLRules `yaml:"domains"`
+}
+
+// ACLRules is an allow/deny pair for one domain.
+type ACLRules struct {
+	Allow []string `yaml:"allow"`
+	Deny  []string `yaml:"deny"`
+}
+
+// RateLimit bounds request rates and the requests in progress (steps/ratelimit).
+type RateLimit struct {
+	// PerSource is requests per second per source address (0: no limit), with a burst.
+	PerSource      float64 `yaml:"per_source"`
+	PerSourceBurst int     `yaml:"per_source_burst"`
+	// Total is requests per second for the whole server (0: no limit), with a burst.
+	Total      float64 `yaml:"total"`
+	TotalBurst int     `yaml:"total_burst"`
+	// MaxInProgress bounds the requests being handled at once (0: no bound).
+	MaxInProgress int `yaml:"max_in_progress"`
+	// RetryAfter is the Retry-After, in seconds, of the 503s.
+	RetryAfter int `yaml:"retry_after"`
+	// Exempt sources are never limited.
+	Exempt []string `yaml:"exempt"`
 }
 
 // Auth tunes digest authentication.
@@ -150,6 +187,7 @@ func Default() Config {
 			Calls:         &yes,
 			Lockout:       Lockout{MaxFailures: 10, Window: Duration{time.Minute}, Cooldown: Duration{5 * time.Minute}},
 		},
+		RateLimit: RateLimit{MaxInProgress: 20000, RetryAfter: 5},
 		Proxy: Proxy{
 			RecordRoute:     &yes,
 			NoAnswerTimeout: Duration{180 * time.Second},
@@ -546,6 +584,46 @@ func (c *Config) Validate() error {
 		return bad("auth.lockout.max_failures", "must be 0 (off) or more, got %d", lo.MaxFailures)
 	} else if lo.MaxFailures > 0 && (lo.Window.Duration < time.Second || lo.Cooldown.Duration < time.Second) {
 		return bad("auth.lockout", "window and cooldown must be at least 1s when max_failures is set")
+	}
+	prefixLists := []struct {
+		path  string
+		items []string
+	}{{"acl.allow", c.ACL.Allow}, {"acl.deny", c.ACL.Deny}, {"acl.drop", c.ACL.Drop}, {"ratelimit.exempt", c.RateLimit.Exempt}}
+	for d, rules := range c.ACL.Domains {
+		prefixLists = append(prefixLists, struct {
+			path  string
+			items []string
+		}{"acl.domains", append(append([]string(nil), rules.Allow...), rules.Deny...)})
+		if !served[strings.ToLower(d)] {
+			return bad("acl.domains", "%q is not one of the served domains (domains: %s)", d, strings.Join(servedList(c.Domains), ", "))
+		}
+	}
+	for _, l := range prefixLists {
+		for i, item := range l.items {
+			if _, err := ParsePrefix(item); err != nil {
+				return bad(fmt.Sprintf("%s[%d]", l.path, i), "%v", err)
+			}
+		}
+	}
+	for i, ua := range c.ACL.DropUserAgents {
+		if strings.TrimSpace(ua) == "" {
+			return bad(fmt.Sprintf("acl.drop_user_agents[%d]", i), "an empty pattern would drop everyone")
+		}
+	}
+	rl := c.RateLimit
+	switch {
+	case rl.PerSource < 0:
+		return bad("ratelimit.per_source", "must be 0 (off) or a positive rate, got %g", rl.PerSource)
+	case rl.PerSource > 0 && rl.PerSourceBurst < 1:
+		return bad("ratelimit.per_source_burst", "must be at least 1 when per_source is set")
+	case rl.Total < 0:
+		return bad("ratelimit.total", "must be 0 (off) or a positive rate, got %g", rl.Total)
+	case rl.Total > 0 && rl.TotalBurst < 1:
+		return bad("ratelimit.total_burst", "must be at least 1 when total is set")
+	case rl.MaxInProgress < 0:
+		return bad("ratelimit.max_in_progress", "must be 0 (off) or more, got %d", rl.MaxInProgress)
+	case rl.RetryAfter < 1 || rl.RetryAfter > 3600:
+		return bad("ratelimit.retry_after", "%d is outside 1..3600 seconds", rl.RetryAfter)
 	}
 	for i, t := range c.Auth.Trusted {
 		if _, err := ParsePrefix(t); err != nil {

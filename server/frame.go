@@ -18,6 +18,8 @@ import (
 // chain.Request, runs the chain, turns an unanswered rejection or failure into its
 // response, and logs the transaction once.
 func (s *Server) handle(req *sip.Request, tx sip.ServerTransaction) {
+	s.inProgress.Add(1)
+	defer s.inProgress.Add(-1)
 	start := s.now()
 	r := &chain.Request{SIP: req, Source: req.Source(), Transport: req.Transport(), Received: start}
 	r.Domain, r.ToServer = s.classify(req)

@@ -59,6 +59,8 @@ type Server struct {
 	Dropped atomic.Int64
 	// Panics counts panics recovered in the request path (each became a 500).
 	Panics atomic.Int64
+	// inProgress counts the requests being handled right now (the overload guard).
+	inProgress atomic.Int64
 }
 
 // New prepares a server from a validated config; Start opens the listeners.

@@ -10,15 +10,18 @@ import (
 	"github.com/siplens/siplens/chain"
 	"github.com/siplens/siplens/config"
 	"github.com/siplens/siplens/digest"
+	"github.com/siplens/siplens/steps/acl"
 	"github.com/siplens/siplens/steps/auth"
 	"github.com/siplens/siplens/steps/forward"
 	"github.com/siplens/siplens/steps/locate"
+	"github.com/siplens/siplens/steps/ratelimit"
 	"github.com/siplens/siplens/steps/registrar"
 	"github.com/siplens/siplens/steps/sanity"
 )
 
 // buildChain puts the steps in their fixed order; the config only tunes them.
-// The order is the request path: sanity -> auth -> registrar -> locate -> forward.
+// The order is the request path: sanity -> acl -> ratelimit -> auth -> registrar ->
+// locate -> forward.
 func (s *Server) buildChain() (*chain.Chain, error) {
 	cfg := s.cfg
 	secret := make([]byte, 32)
@@ -45,9 +48,41 @@ func (s *Server) buildChain() (*chain.Chain, error) {
 		}
 		trusted = append(trusted, p)
 	}
+	prefixes := func(items []string) []netip.Prefix {
+		var out []netip.Prefix
+		for _, it := range items {
+			if p, err := config.ParsePrefix(it); err == nil { // validated with the config
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	aclStep := &acl.Step{
+		Global:         acl.Rules{Allow: prefixes(cfg.ACL.Allow), Deny: prefixes(cfg.ACL.Deny)},
+		Drop:           prefixes(cfg.ACL.Drop),
+		DropUserAgents: cfg.ACL.DropUserAgents,
+		Domains:        map[string]acl.Rules{},
+	}
+	for d, rules := range cfg.ACL.Domains {
+		canonical, _ := s.domains.Canonical(d)
+		aclStep.Domains[canonical] = acl.Rules{Allow: prefixes(rules.Allow), Deny: prefixes(rules.Deny)}
+	}
+	rl := cfg.RateLimit
+	limitStep := &ratelimit.Step{
+		MaxInProgress: int64(rl.MaxInProgress), InProgress: s.inProgress.Load,
+		RetryAfter: rl.RetryAfter, Exempt: prefixes(rl.Exempt), Now: s.now,
+	}
+	if rl.PerSource > 0 {
+		limitStep.PerSource = ratelimit.NewBuckets(rl.PerSource, rl.PerSourceBurst)
+	}
+	if rl.Total > 0 {
+		limitStep.Total = ratelimit.NewBucket(rl.Total, rl.TotalBurst)
+	}
 	log := s.log
 	return chain.New(
 		&sanity.Step{MaxMessageSize: cfg.Proxy.MaxMessageSize, IsOwnVia: s.self.isOwnVia},
+		aclStep,
+		limitStep,
 		&auth.Step{
 			Verifier: verifier, Users: s.users, Domains: s.domains,
 			Realm:    func(d string) string { return Realm(cfg, d) },
