@@ -34,6 +34,9 @@ type Request struct {
 
 	// Targets is the target set the locate step built for the forward step (RFC 3261 16.5).
 	Targets []Target
+	// Callee is the local user ("bob@example.com") the targets belong to, when there is one:
+	// the forward step counts the call against that user's limit.
+	Callee string
 }
 
 // Target is one place to try for a request: the URI to put in the Request-URI and, for a

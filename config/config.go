@@ -30,6 +30,7 @@ type Config struct {
 	Auth      Auth      `yaml:"auth"`
 	Proxy     Proxy     `yaml:"proxy"`
 	Users     []User    `yaml:"users"`
+	Routes    []Route   `yaml:"routes"`
 	Log       Log       `yaml:"log"`
 }
 
@@ -127,6 +128,8 @@ type Proxy struct {
 	NoAnswerTimeout Duration `yaml:"no_answer_timeout"`
 	// MaxMessageSize bounds a request's size; larger ones get 513.
 	MaxMessageSize int `yaml:"max_message_size"`
+	// StoreTimeout bounds each user or location lookup; past it the caller gets 504.
+	StoreTimeout Duration `yaml:"store_timeout"`
 }
 
 // User is a local user declared in the file. Give either a password (hashed at load time,
@@ -137,6 +140,21 @@ type User struct {
 	Password  string `yaml:"password"`
 	HA1MD5    string `yaml:"ha1_md5"`
 	HA1SHA256 string `yaml:"ha1_sha256"`
+	// DND: 0 (off), or the code a call gets while do-not-disturb is on: 480, 486 or 603.
+	DND int `yaml:"dnd"`
+	// ForwardTo forwards every call to this SIP URI; ForwardMode is redirect (302) or proxy.
+	ForwardTo   string `yaml:"forward_to"`
+	ForwardMode string `yaml:"forward_mode"`
+	// MaxCalls bounds the user's simultaneous calls (0: no limit); one more gets 486.
+	MaxCalls int `yaml:"max_calls"`
+}
+
+// Route is a static route: requests for numbers with a prefix, or for a foreign domain,
+// go to a gateway. Only authenticated local users may use it.
+type Route struct {
+	Prefix  string `yaml:"prefix"`
+	Domain  string `yaml:"domain"`
+	Gateway string `yaml:"gateway"`
 }
 
 // Log says how to log.
@@ -192,6 +210,7 @@ func Default() Config {
 			RecordRoute:     &yes,
 			NoAnswerTimeout: Duration{180 * time.Second},
 			MaxMessageSize:  16384,
+			StoreTimeout:    Duration{2 * time.Second},
 		},
 		Log: Log{Level: "info", Format: "text"},
 	}
@@ -660,6 +679,24 @@ func (c *Config) Validate() error {
 		if u.Password != "" && (u.HA1MD5 != "" || u.HA1SHA256 != "") {
 			return bad(path+".password", "user %q has both a password and ha1 values; give one or the other", u.User)
 		}
+		switch u.DND {
+		case 0, 480, 486, 603:
+		default:
+			return bad(path+".dnd", "%d is not 0 (off), 480, 486 or 603", u.DND)
+		}
+		if u.ForwardTo != "" {
+			if err := checkSIPURI(u.ForwardTo); err != nil {
+				return bad(path+".forward_to", "%v", err)
+			}
+		}
+		switch u.ForwardMode {
+		case "", "redirect", "proxy":
+		default:
+			return bad(path+".forward_mode", "%q is not redirect or proxy", u.ForwardMode)
+		}
+		if u.MaxCalls < 0 {
+			return bad(path+".max_calls", "must be 0 (no limit) or more, got %d", u.MaxCalls)
+		}
 		if u.HA1MD5 != "" && !isHex(u.HA1MD5, 32) {
 			return bad(path+".ha1_md5", "must be 32 hex digits")
 		}
@@ -675,6 +712,24 @@ func (c *Config) Validate() error {
 			return bad(path+".user", "user %s is declared twice", key)
 		}
 		seen[key] = true
+	}
+	if c.Proxy.StoreTimeout.Duration < 10*time.Millisecond {
+		return bad("proxy.store_timeout", "%s is too short (at least 10ms)", c.Proxy.StoreTimeout)
+	}
+	for i, r := range c.Routes {
+		path := fmt.Sprintf("routes[%d]", i)
+		if (r.Prefix == "") == (r.Domain == "") {
+			return bad(path, "give exactly one of prefix or domain")
+		}
+		if r.Domain != "" && served[strings.ToLower(r.Domain)] {
+			return bad(path+".domain", "%q is served here; a route is for other domains", r.Domain)
+		}
+		if strings.ContainsAny(r.Prefix, " \t\r\n@:;<>\"") {
+			return bad(path+".prefix", "%q is not a number prefix", r.Prefix)
+		}
+		if err := checkSIPURI(r.Gateway); err != nil {
+			return bad(path+".gateway", "%v", err)
+		}
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
@@ -752,6 +807,26 @@ func servedList(domains []string) []string {
 		return []string{"none, so only localhost"}
 	}
 	return domains
+}
+
+// checkSIPURI accepts "sip:" or "sips:" URIs with a host and nothing that could break a
+// header they are copied into.
+func checkSIPURI(s string) error {
+	lower := strings.ToLower(s)
+	if !strings.HasPrefix(lower, "sip:") && !strings.HasPrefix(lower, "sips:") {
+		return fmt.Errorf("%q is not a sip: or sips: URI", s)
+	}
+	if strings.ContainsAny(s, " \t\r\n<>\"") {
+		return fmt.Errorf("%q contains a space, quote or bracket", s)
+	}
+	rest := s[strings.Index(s, ":")+1:]
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		rest = rest[at+1:]
+	}
+	if rest == "" || rest[0] == ';' || rest[0] == ':' {
+		return fmt.Errorf("%q has no host", s)
+	}
+	return nil
 }
 
 // checkToken refuses values that would corrupt a header when copied into one.

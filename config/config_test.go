@@ -96,14 +96,20 @@ func TestExampleFileLoads(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the example does not load: %v", err)
 	}
-	// The example shows every default; only domains and users (empty by default) are set.
+	// The example shows every default; only domains, users and routes (empty by default)
+	// are set.
 	want := Default()
 	want.Domains = []string{"example.com"}
 	want.Users = []User{
 		{User: "alice", Password: "alice-secret"},
 		{User: "bob", Domain: "example.com",
-			HA1MD5:    "ede4211a900d51d7799431a9b031f433",
-			HA1SHA256: "ec2f43ed00c65e2fefa7519a79f4ae6d204d34d45c4e30fd9a8048691cfd017f"},
+			HA1MD5:      "ede4211a900d51d7799431a9b031f433",
+			HA1SHA256:   "ec2f43ed00c65e2fefa7519a79f4ae6d204d34d45c4e30fd9a8048691cfd017f",
+			ForwardMode: "redirect"},
+	}
+	want.Routes = []Route{
+		{Prefix: "+", Gateway: "sip:pstn-gw.example.net:5060"},
+		{Domain: "partner.example.org", Gateway: "sip:sbc.partner.example.org"},
 	}
 	sameConfig(t, cfg, want)
 
@@ -215,7 +221,7 @@ func TestUnknownKeysRefused(t *testing.T) {
 			name: "top level",
 			yaml: "listen:\n  udp: 5070\nlistn:\n  tcp: 5070\n",
 			want: `bad.yaml: line 3: unknown key "listn"`,
-			hint: "(the top level has: listen, domains, data_dir, registrar, acl, ratelimit, auth, proxy, users, log)",
+			hint: "(the top level has: listen, domains, data_dir, registrar, acl, ratelimit, auth, proxy, users, routes, log)",
 		},
 		{
 			name: "nested",
@@ -233,7 +239,7 @@ func TestUnknownKeysRefused(t *testing.T) {
 			name: "in a user entry",
 			yaml: "users:\n  - user: alice\n    passwd: secret\n",
 			want: `bad.yaml: line 3: unknown key "passwd"`,
-			hint: "(each entry of users has: user, domain, password, ha1_md5, ha1_sha256)",
+			hint: "(each entry of users has: user, domain, password, ha1_md5, ha1_sha256, dnd, forward_to, forward_mode, max_calls)",
 		},
 		{
 			name: "key given twice",

@@ -19,6 +19,7 @@ import (
 
 	"github.com/siplens/siplens/chain"
 	"github.com/siplens/siplens/config"
+	"github.com/siplens/siplens/dialogs"
 	"github.com/siplens/siplens/store"
 )
 
@@ -44,6 +45,7 @@ type Server struct {
 	users   store.Users
 	loc     store.Locations
 	guard   func(host string) bool
+	dialogs *dialogs.Table
 
 	ua     *sipgo.UserAgent
 	sip    *sipgo.Server

@@ -4,11 +4,14 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net/netip"
+	"strings"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/siplens/siplens/chain"
 	"github.com/siplens/siplens/config"
+	"github.com/siplens/siplens/dialogs"
 	"github.com/siplens/siplens/digest"
 	"github.com/siplens/siplens/steps/acl"
 	"github.com/siplens/siplens/steps/auth"
@@ -78,6 +81,15 @@ func (s *Server) buildChain() (*chain.Chain, error) {
 	if rl.Total > 0 {
 		limitStep.Total = ratelimit.NewBucket(rl.Total, rl.TotalBurst)
 	}
+	var routes []locate.Route
+	for _, rt := range cfg.Routes {
+		var gw sip.Uri
+		if err := sip.ParseUri(rt.Gateway, &gw); err != nil {
+			return nil, fmt.Errorf("route to %s: %w", rt.Gateway, err)
+		}
+		routes = append(routes, locate.Route{Prefix: rt.Prefix, Domain: strings.ToLower(rt.Domain), Gateway: gw})
+	}
+	s.dialogs = dialogs.New(12 * time.Hour)
 	log := s.log
 	return chain.New(
 		&sanity.Step{MaxMessageSize: cfg.Proxy.MaxMessageSize, IsOwnVia: s.self.isOwnVia},
@@ -96,13 +108,16 @@ func (s *Server) buildChain() (*chain.Chain, error) {
 			DefaultExpires: cfg.Registrar.DefaultExpires, MaxContacts: cfg.Registrar.MaxContacts,
 			Now: s.now, Log: log,
 		},
-		&locate.Step{Users: s.users, Locations: s.loc, Now: s.now, Allow: sanity.Allow},
+		&locate.Step{
+			Users: s.users, Locations: s.loc, Domains: s.domains, Dialogs: s.dialogs, Routes: routes,
+			StoreTimeout: cfg.Proxy.StoreTimeout.Duration, Now: s.now, Allow: sanity.Allow,
+		},
 		&forward.Step{
 			Client:      s.client,
 			Self:        forward.Self{Host: s.self.advertise, Ports: s.self.ports},
 			IsSelf:      func(u sip.Uri) bool { return s.self.isSelfURI(u, s.domains) },
 			RecordRoute: cfg.Proxy.RecordRouteOn(), NoAnswer: cfg.Proxy.NoAnswerTimeout.Duration,
-			Guard: s.guard, Log: log,
+			Dialogs: s.dialogs, Now: s.now, Guard: s.guard, Log: log,
 		},
 	), nil
 }

@@ -49,6 +49,7 @@ func ConfigUsers(cfg config.Config) (*memory.Users, error) {
 		if u.Password != "" {
 			rec = NewUser(cfg, u.User, domain, u.Password)
 		}
+		rec.Settings = store.Settings{DND: u.DND, ForwardTo: u.ForwardTo, ForwardMode: u.ForwardMode, MaxCalls: u.MaxCalls}
 		if err := users.PutUser(context.Background(), rec); err != nil {
 			return nil, err
 		}

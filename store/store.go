@@ -18,6 +18,22 @@ type User struct {
 	HA1SHA256 string
 	// Realm is the realm the HA1 values were computed for; they are useless for another.
 	Realm string
+	// Settings is how calls to the user are handled.
+	Settings
+}
+
+// Settings are a user's call-handling choices (steps/locate).
+type Settings struct {
+	// DND, when not 0, is the code a call gets while the user has do-not-disturb on:
+	// 480 (the default choice), 486 or 603.
+	DND int
+	// ForwardTo, when set, forwards every call unconditionally to this URI.
+	ForwardTo string
+	// ForwardMode is "redirect" (answer 302 with the new Contact, the caller's phone
+	// follows it) or "proxy" (siplens sends the call there itself).
+	ForwardMode string
+	// MaxCalls, when not 0, bounds the user's simultaneous calls; one more gets 486.
+	MaxCalls int
 }
 
 // AOR is the address-of-record "user@domain".

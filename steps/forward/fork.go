@@ -43,6 +43,15 @@ func (s *Step) fork(ctx context.Context, w chain.ResponseWriter, r *chain.Reques
 			s.Log.Debug("sending 100 Trying failed", "call_id", r.CallID(), "error", err)
 		}
 	}
+	if isInvite && r.Callee != "" && s.Dialogs != nil {
+		// The call counts against the callee's limit from now until it fails or its BYE.
+		s.Dialogs.Start(r.Callee, r.CallID(), s.Now())
+		defer func() {
+			if !w.Final() || w.Status() >= 300 {
+				s.Dialogs.End(r.CallID())
+			}
+		}()
+	}
 	events := make(chan event, 16)
 	var branches []*branch
 	for i, t := range r.Targets {

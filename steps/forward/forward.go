@@ -18,6 +18,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/siplens/siplens/chain"
+	"github.com/siplens/siplens/dialogs"
 )
 
 // Self is how siplens names itself in Via and Record-Route.
@@ -35,6 +36,9 @@ type Step struct {
 	RecordRoute bool
 	// NoAnswer is Timer C (RFC 3261 16.6 step 11).
 	NoAnswer time.Duration
+	// Dialogs counts each callee's calls in progress (for the per-user call limit).
+	Dialogs *dialogs.Table
+	Now     func() time.Time
 	// Guard, when set, vets every destination before anything is sent there; tests and
 	// fuzzing use it to keep traffic on loopback whatever the input says.
 	Guard func(host string) bool
@@ -61,6 +65,9 @@ func (s *Step) Handle(ctx context.Context, w chain.ResponseWriter, r *chain.Requ
 			return err
 		}
 		r.Targets = []chain.Target{*target}
+		if req.Method == sip.BYE && s.Dialogs != nil {
+			s.Dialogs.End(r.CallID()) // the call is over, whoever answers the BYE
+		}
 		return s.fork(ctx, w, r, false)
 	case len(r.Targets) > 0:
 		return s.fork(ctx, w, r, true)

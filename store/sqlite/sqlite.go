@@ -78,6 +78,10 @@ func OpenFile(path string) (*Store, error) {
 	// them with their default, so an upgrade loses no registration.
 	for _, c := range []struct{ table, column, decl string }{
 		{"bindings", "behind_nat", "INTEGER NOT NULL DEFAULT 0"},
+		{"users", "dnd", "INTEGER NOT NULL DEFAULT 0"},
+		{"users", "forward_to", "TEXT NOT NULL DEFAULT ''"},
+		{"users", "forward_mode", "TEXT NOT NULL DEFAULT ''"},
+		{"users", "max_calls", "INTEGER NOT NULL DEFAULT 0"},
 	} {
 		if err := ensureColumn(db, c.table, c.column, c.decl); err != nil {
 			db.Close()
@@ -144,8 +148,8 @@ func (s *Store) loadBindings() error {
 
 func (s *Store) GetUser(ctx context.Context, name, domain string) (store.User, error) {
 	u := store.User{Name: name, Domain: domain}
-	err := s.db.QueryRowContext(ctx, `SELECT realm, ha1_md5, ha1_sha256 FROM users WHERE name = ? AND domain = ?`, name, domain).
-		Scan(&u.Realm, &u.HA1MD5, &u.HA1SHA256)
+	err := s.db.QueryRowContext(ctx, `SELECT realm, ha1_md5, ha1_sha256, dnd, forward_to, forward_mode, max_calls FROM users WHERE name = ? AND domain = ?`, name, domain).
+		Scan(&u.Realm, &u.HA1MD5, &u.HA1SHA256, &u.DND, &u.ForwardTo, &u.ForwardMode, &u.MaxCalls)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.User{}, store.ErrNotFound
 	}
@@ -156,9 +160,10 @@ func (s *Store) GetUser(ctx context.Context, name, domain string) (store.User, e
 }
 
 func (s *Store) PutUser(ctx context.Context, u store.User) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO users (name, domain, realm, ha1_md5, ha1_sha256) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (name, domain) DO UPDATE SET realm = excluded.realm, ha1_md5 = excluded.ha1_md5, ha1_sha256 = excluded.ha1_sha256`,
-		u.Name, u.Domain, u.Realm, u.HA1MD5, u.HA1SHA256)
+	_, err := s.db.ExecContext(ctx, `INSERT INTO users (name, domain, realm, ha1_md5, ha1_sha256, dnd, forward_to, forward_mode, max_calls) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (name, domain) DO UPDATE SET realm = excluded.realm, ha1_md5 = excluded.ha1_md5, ha1_sha256 = excluded.ha1_sha256,
+			dnd = excluded.dnd, forward_to = excluded.forward_to, forward_mode = excluded.forward_mode, max_calls = excluded.max_calls`,
+		u.Name, u.Domain, u.Realm, u.HA1MD5, u.HA1SHA256, u.DND, u.ForwardTo, u.ForwardMode, u.MaxCalls)
 	if err != nil {
 		return fmt.Errorf("put user %s: %w", u.AOR(), err)
 	}
@@ -177,7 +182,7 @@ func (s *Store) DeleteUser(ctx context.Context, name, domain string) error {
 }
 
 func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT name, domain, realm, ha1_md5, ha1_sha256 FROM users ORDER BY domain, name`)
+	rows, err := s.db.QueryContext(ctx, `SELECT name, domain, realm, ha1_md5, ha1_sha256, dnd, forward_to, forward_mode, max_calls FROM users ORDER BY domain, name`)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
@@ -185,7 +190,7 @@ func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
 	var out []store.User
 	for rows.Next() {
 		var u store.User
-		if err := rows.Scan(&u.Name, &u.Domain, &u.Realm, &u.HA1MD5, &u.HA1SHA256); err != nil {
+		if err := rows.Scan(&u.Name, &u.Domain, &u.Realm, &u.HA1MD5, &u.HA1SHA256, &u.DND, &u.ForwardTo, &u.ForwardMode, &u.MaxCalls); err != nil {
 			return nil, fmt.Errorf("list users: %w", err)
 		}
 		out = append(out, u)

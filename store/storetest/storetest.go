@@ -25,7 +25,8 @@ func Run(t *testing.T, open Backend, persistent bool) {
 		if _, err := users.GetUser(ctx, "alice", "example.com"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("GetUser on empty store: err = %v, want ErrNotFound", err)
 		}
-		u := store.User{Name: "alice", Domain: "example.com", Realm: "example.com", HA1MD5: "m", HA1SHA256: "s"}
+		u := store.User{Name: "alice", Domain: "example.com", Realm: "example.com", HA1MD5: "m", HA1SHA256: "s",
+			Settings: store.Settings{DND: 486, ForwardTo: "sip:carol@example.com", ForwardMode: "proxy", MaxCalls: 2}}
 		if err := users.PutUser(ctx, u); err != nil {
 			t.Fatal(err)
 		}
