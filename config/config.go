@@ -29,6 +29,7 @@ type Config struct {
 	RateLimit RateLimit `yaml:"ratelimit"`
 	Auth      Auth      `yaml:"auth"`
 	Proxy     Proxy     `yaml:"proxy"`
+	Media     Media     `yaml:"media"`
 	Users     []User    `yaml:"users"`
 	Routes    []Route   `yaml:"routes"`
 	Log       Log       `yaml:"log"`
@@ -118,6 +119,15 @@ type Lockout struct {
 	MaxFailures int      `yaml:"max_failures"`
 	Window      Duration `yaml:"window"`
 	Cooldown    Duration `yaml:"cooldown"`
+}
+
+// Media is the SDP policy checked before an INVITE is forwarded (steps/media).
+type Media struct {
+	// Codecs allowed (encoding names as in rtpmap: PCMU, PCMA, G722, opus, ...); empty
+	// allows any codec.
+	Codecs []string `yaml:"codecs"`
+	// Global answers 606 instead of 488 when no offered codec is allowed.
+	Global bool `yaml:"global"`
 }
 
 // Proxy tunes forwarding.
@@ -712,6 +722,14 @@ func (c *Config) Validate() error {
 			return bad(path+".user", "user %s is declared twice", key)
 		}
 		seen[key] = true
+	}
+	for i, codec := range c.Media.Codecs {
+		if codec == "" || strings.ContainsAny(codec, " \t\r\n/\"") {
+			return bad(fmt.Sprintf("media.codecs[%d]", i), "%q is not a codec name such as PCMU or opus", codec)
+		}
+	}
+	if c.Media.Global && len(c.Media.Codecs) == 0 {
+		return bad("media.global", "needs media.codecs: with no codec list nothing is refused")
 	}
 	if c.Proxy.StoreTimeout.Duration < 10*time.Millisecond {
 		return bad("proxy.store_timeout", "%s is too short (at least 10ms)", c.Proxy.StoreTimeout)

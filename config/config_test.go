@@ -221,7 +221,7 @@ func TestUnknownKeysRefused(t *testing.T) {
 			name: "top level",
 			yaml: "listen:\n  udp: 5070\nlistn:\n  tcp: 5070\n",
 			want: `bad.yaml: line 3: unknown key "listn"`,
-			hint: "(the top level has: listen, domains, data_dir, registrar, acl, ratelimit, auth, proxy, users, routes, log)",
+			hint: "(the top level has: listen, domains, data_dir, registrar, acl, ratelimit, auth, proxy, media, users, routes, log)",
 		},
 		{
 			name: "nested",

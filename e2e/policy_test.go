@@ -79,3 +79,31 @@ func TestMaxCalls(t *testing.T) {
 		}
 	})
 }
+
+// TestCodecPolicy: SIPp offers PCMU only; with a policy that allows only G722 the call is
+// refused before any phone rings: 488, or 606 when the policy is global.
+func TestCodecPolicy(t *testing.T) {
+	for _, global := range []bool{false, true} {
+		code := map[bool]string{false: "488", true: "606"}[global]
+		t.Run(code, func(t *testing.T) {
+			siptest.RunWithTransports(t, func(t *testing.T, transport string) {
+				srv := startServer(t, "", func(c *config.Config) { c.Media.Codecs, c.Media.Global = []string{"G722"}, global })
+				bob := callee(t, srv, transport, "bob", "uas_answer.xml", nil)
+				res := sipp(t, srv, transport, "uac_expect_"+code+".xml", "alice", map[string]string{"callee": "bob"}).Run(t)
+				res.RequireOK(t)
+				refused := received(t, res.Trace(), "SIP/2.0 "+code)
+				if !strings.Contains(refused.Text, "Warning: 305") {
+					t.Errorf("no Warning 305 in:\n%s", refused.Text)
+				}
+				for _, m := range siptest.ParseMessageLog(bob.Messages()) {
+					if !m.Sent && strings.HasPrefix(m.FirstLine(), "INVITE") {
+						t.Fatal("bob's phone rang although the offer could only fail")
+					}
+				}
+				if !srv.logHas("code="+code, "by=media", "PCMU") {
+					t.Fatal("the log does not say which codecs were offered")
+				}
+			})
+		})
+	}
+}

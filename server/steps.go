@@ -17,6 +17,7 @@ import (
 	"github.com/siplens/siplens/steps/auth"
 	"github.com/siplens/siplens/steps/forward"
 	"github.com/siplens/siplens/steps/locate"
+	"github.com/siplens/siplens/steps/media"
 	"github.com/siplens/siplens/steps/ratelimit"
 	"github.com/siplens/siplens/steps/registrar"
 	"github.com/siplens/siplens/steps/sanity"
@@ -24,7 +25,7 @@ import (
 
 // buildChain puts the steps in their fixed order; the config only tunes them.
 // The order is the request path: sanity -> acl -> ratelimit -> auth -> registrar ->
-// locate -> forward.
+// locate -> media -> forward.
 func (s *Server) buildChain() (*chain.Chain, error) {
 	cfg := s.cfg
 	secret := make([]byte, 32)
@@ -112,6 +113,7 @@ func (s *Server) buildChain() (*chain.Chain, error) {
 			Users: s.users, Locations: s.loc, Domains: s.domains, Dialogs: s.dialogs, Routes: routes,
 			StoreTimeout: cfg.Proxy.StoreTimeout.Duration, Now: s.now, Allow: sanity.Allow,
 		},
+		&media.Step{Codecs: cfg.Media.Codecs, Global: cfg.Media.Global},
 		&forward.Step{
 			Client:      s.client,
 			Self:        forward.Self{Host: s.self.advertise, Ports: s.self.ports},
