@@ -134,6 +134,9 @@ type Media struct {
 type Proxy struct {
 	// RecordRoute keeps siplens on the path of in-dialog requests (default true).
 	RecordRoute *bool `yaml:"record_route"`
+	// Forking is "parallel" (every contact rings at once) or "sequential" (contacts ring
+	// in groups of equal q, highest first, each group for up to no_answer_timeout).
+	Forking string `yaml:"forking"`
 	// NoAnswerTimeout is Timer C: how long a branch may ring without a final answer.
 	NoAnswerTimeout Duration `yaml:"no_answer_timeout"`
 	// MaxMessageSize bounds a request's size; larger ones get 513.
@@ -218,6 +221,7 @@ func Default() Config {
 		RateLimit: RateLimit{MaxInProgress: 20000, RetryAfter: 5},
 		Proxy: Proxy{
 			RecordRoute:     &yes,
+			Forking:         "parallel",
 			NoAnswerTimeout: Duration{180 * time.Second},
 			MaxMessageSize:  16384,
 			StoreTimeout:    Duration{2 * time.Second},
@@ -730,6 +734,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Media.Global && len(c.Media.Codecs) == 0 {
 		return bad("media.global", "needs media.codecs: with no codec list nothing is refused")
+	}
+	if c.Proxy.Forking != "parallel" && c.Proxy.Forking != "sequential" {
+		return bad("proxy.forking", "%q is not parallel or sequential", c.Proxy.Forking)
 	}
 	if c.Proxy.StoreTimeout.Duration < 10*time.Millisecond {
 		return bad("proxy.store_timeout", "%s is too short (at least 10ms)", c.Proxy.StoreTimeout)

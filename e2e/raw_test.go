@@ -25,10 +25,11 @@ func finalOf(t *testing.T, got [][]byte) (int, string, map[string][]string) {
 	return 0, "", nil
 }
 
-// registerRaw binds user at srv (which trusts loopback) to contact, without a phone.
+// registerRaw binds user at srv (which trusts loopback) to a Contact header value
+// ("<sip:...>;q=0.5"), without a phone.
 func registerRaw(t *testing.T, srv *testServer, transport, user, contact string) {
 	t.Helper()
-	register := crlf("REGISTER sip:localhost SIP/2.0\nVia: SIP/2.0/" + strings.ToUpper(transport) + " {{local}};branch={{branch}};rport\nFrom: <sip:" + user + "@localhost>;tag={{tag}}\nTo: <sip:" + user + "@localhost>\nCall-ID: {{call_id}}\nCSeq: 1 REGISTER\nContact: <" + contact + ">\nExpires: 600\nMax-Forwards: 70\nContent-Length: 0\n\n")
+	register := crlf("REGISTER sip:localhost SIP/2.0\nVia: SIP/2.0/" + strings.ToUpper(transport) + " {{local}};branch={{branch}};rport\nFrom: <sip:" + user + "@localhost>;tag={{tag}}\nTo: <sip:" + user + "@localhost>\nCall-ID: {{call_id}}\nCSeq: 1 REGISTER\nContact: " + contact + "\nExpires: 600\nMax-Forwards: 70\nContent-Length: 0\n\n")
 	if code, _, _ := finalOf(t, sendRaw(t, transport, srv.Addr, register, 500*time.Millisecond)); code != 200 {
 		t.Fatalf("REGISTER %s -> %s: %d", user, contact, code)
 	}
@@ -46,8 +47,8 @@ func TestLoopDetected(t *testing.T) {
 	siptest.RunWithTransports(t, func(t *testing.T, transport string) {
 		trust := func(c *config.Config) { c.Auth.Trusted = []string{"127.0.0.1"} }
 		a, b := startServer(t, "", trust), startServer(t, "", trust)
-		registerRaw(t, a, transport, "bob", "sip:bob@127.0.0.1:"+strconv.Itoa(b.Port)+";transport="+transport)
-		registerRaw(t, b, transport, "bob", "sip:bob@127.0.0.1:"+strconv.Itoa(a.Port)+";transport="+transport)
+		registerRaw(t, a, transport, "bob", "<sip:bob@127.0.0.1:"+strconv.Itoa(b.Port)+";transport="+transport+">")
+		registerRaw(t, b, transport, "bob", "<sip:bob@127.0.0.1:"+strconv.Itoa(a.Port)+";transport="+transport+">")
 		code, _, _ := finalOf(t, sendRaw(t, transport, a.Addr, inviteRaw("bob", transport), 3*time.Second))
 		if code != 482 {
 			t.Fatalf("INVITE into a loop: %d, want 482", code)
@@ -63,7 +64,7 @@ func TestLoopDetected(t *testing.T) {
 func TestContactPointsAtItself(t *testing.T) {
 	siptest.RunWithTransports(t, func(t *testing.T, transport string) {
 		srv := startServer(t, "", func(c *config.Config) { c.Auth.Trusted = []string{"127.0.0.1"} })
-		registerRaw(t, srv, transport, "bob", "sip:bob@127.0.0.1:"+strconv.Itoa(srv.Port)+";transport="+transport)
+		registerRaw(t, srv, transport, "bob", "<sip:bob@127.0.0.1:"+strconv.Itoa(srv.Port)+";transport="+transport+">")
 		code, _, _ := finalOf(t, sendRaw(t, transport, srv.Addr, inviteRaw("bob", transport), time.Second))
 		if code != 482 || !srv.logHas("code=482", "points back at siplens itself") {
 			t.Fatalf("INVITE to a contact naming siplens: %d, want 482 with the reason logged", code)

@@ -118,7 +118,7 @@ func (s *Server) buildChain() (*chain.Chain, error) {
 			Client:      s.client,
 			Self:        forward.Self{Host: s.self.advertise, Ports: s.self.ports},
 			IsSelf:      func(u sip.Uri) bool { return s.self.isSelfURI(u, s.domains) },
-			RecordRoute: cfg.Proxy.RecordRouteOn(), NoAnswer: cfg.Proxy.NoAnswerTimeout.Duration,
+			RecordRoute: cfg.Proxy.RecordRouteOn(), Sequential: cfg.Proxy.Forking == "sequential", NoAnswer: cfg.Proxy.NoAnswerTimeout.Duration,
 			Dialogs: s.dialogs, Now: s.now, Guard: s.guard, Log: log,
 		},
 	), nil

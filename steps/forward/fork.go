@@ -52,10 +52,53 @@ func (s *Step) fork(ctx context.Context, w chain.ResponseWriter, r *chain.Reques
 			}
 		}()
 	}
+	st := &forkState{}
+	groups := [][]chain.Target{r.Targets}
+	if s.Sequential && isInvite {
+		groups = byPreference(r.Targets)
+	}
+	var all []*branch
+	for _, group := range groups {
+		all = append(all, s.runGroup(ctx, w, r, group, newDialog, isInvite, st)...)
+		if st.winner != nil || st.global || w.Final() || r.CancelledNow() {
+			break
+		}
+	}
+	if st.winner != nil || w.Final() || r.CancelledNow() {
+		return nil
+	}
+	return s.answerBest(w, r, all)
+}
+
+// forkState is what one request's branches share across sequential groups.
+type forkState struct {
+	winner *sip.Response // the 2xx relayed to the caller
+	global bool          // a 6xx ended the search
+	count  int           // branches opened so far (their numbers in logs and traces)
+}
+
+// byPreference splits targets into groups of equal q, highest first: the groups are tried
+// one after the other, the targets of a group in parallel (RFC 3261 16.6, 16.7 step 1).
+func byPreference(targets []chain.Target) [][]chain.Target {
+	var groups [][]chain.Target
+	for _, t := range targets { // already sorted by q, highest first
+		if n := len(groups); n > 0 && groups[n-1][0].Q == t.Q {
+			groups[n-1] = append(groups[n-1], t)
+		} else {
+			groups = append(groups, []chain.Target{t})
+		}
+	}
+	return groups
+}
+
+// runGroup sends the request to targets in parallel and follows their branches until every
+// one has ended; provisional responses and the first 2xx are relayed at once.
+func (s *Step) runGroup(ctx context.Context, w chain.ResponseWriter, r *chain.Request, targets []chain.Target, newDialog, isInvite bool, st *forkState) []*branch {
 	events := make(chan event, 16)
 	var branches []*branch
-	for i, t := range r.Targets {
-		b := &branch{index: i + 1, target: t, req: s.prepare(r, t, newDialog)}
+	for _, t := range targets {
+		st.count++
+		b := &branch{index: st.count, target: t, req: s.prepare(r, t, newDialog)}
 		branches = append(branches, b)
 		if !s.allowed(t) {
 			b.done, b.code, b.why = true, 503, "destination refused by the forwarding guard"
@@ -84,7 +127,6 @@ func (s *Step) fork(ctx context.Context, w chain.ResponseWriter, r *chain.Reques
 			pending++
 		}
 	}
-	var winner *sip.Response
 	cancelled := r.Cancelled
 	for pending > 0 {
 		select {
@@ -130,7 +172,7 @@ func (s *Step) fork(ctx context.Context, w chain.ResponseWriter, r *chain.Reques
 				if isInvite && b.timerC != nil {
 					b.timerC.Reset(s.NoAnswer) // any provisional restarts Timer C (16.7 step 2)
 				}
-				if res.StatusCode > 100 && winner == nil && !w.Final() {
+				if res.StatusCode > 100 && st.winner == nil && !w.Final() {
 					w.SetProducer(b.label())
 					s.relay(w, r, res)
 				}
@@ -141,12 +183,14 @@ func (s *Step) fork(ctx context.Context, w chain.ResponseWriter, r *chain.Reques
 			pending--
 			stopTimer(b)
 			if b.timedOut && res.StatusCode == 487 {
-				b.code = 408 // our own CANCEL from Timer C: count it as the timeout it is
+				// Our own CANCEL from Timer C: count it as the timeout it is.
+				b.code = 408
+				b.why = fmt.Sprintf("%s rang for %s without a final answer (Timer C); siplens cancelled it", b.target.URI.String(), s.NoAnswer)
 			}
 			switch {
 			case res.IsSuccess():
-				if winner == nil {
-					winner = res
+				if st.winner == nil {
+					st.winner = res
 					if r.CancelledNow() {
 						// 16.7 step 10: a 2xx that crossed the caller's CANCEL is still relayed;
 						// the server transaction is gone, so it goes statelessly.
@@ -163,18 +207,17 @@ func (s *Step) fork(ctx context.Context, w chain.ResponseWriter, r *chain.Reques
 					// resolves it with ACK and BYE.
 					s.relayStateless(r, res)
 				}
-			case res.StatusCode >= 600 && isInvite && winner == nil:
-				// 16.7 step 5: a 6xx ends the search; cancel the others.
+			case res.StatusCode >= 600 && isInvite && st.winner == nil:
+				// 16.7 step 5: a 6xx ends the search (later groups are not tried either);
+				// cancel the others.
+				st.global = true
 				for _, other := range branches {
 					s.cancelBranch(other)
 				}
 			}
 		}
 	}
-	if winner != nil || w.Final() || r.CancelledNow() {
-		return nil
-	}
-	return s.answerBest(w, r, branches)
+	return branches
 }
 
 // label names the branch as the producer of what it answered.

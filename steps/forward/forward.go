@@ -34,6 +34,9 @@ type Step struct {
 	// IsSelf reports whether a URI (a Route entry or Request-URI) points at siplens.
 	IsSelf      func(uri sip.Uri) bool
 	RecordRoute bool
+	// Sequential tries the targets in groups of equal q, highest first, instead of all at
+	// once; each group rings for up to NoAnswer.
+	Sequential bool
 	// NoAnswer is Timer C (RFC 3261 16.6 step 11).
 	NoAnswer time.Duration
 	// Dialogs counts each callee's calls in progress (for the per-user call limit).
