@@ -12,6 +12,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/siplens/siplens/chain"
+	"github.com/siplens/siplens/trace"
 )
 
 // handle is the frame around the chain for every request sipgo passes up: it builds the
@@ -32,12 +33,18 @@ func (s *Server) handle(req *sip.Request, tx sip.ServerTransaction) {
 		r.Cancelled = cancelled
 	}
 
-	err := s.chain.Serve(context.Background(), w, r)
+	ctx := context.Background()
+	if s.tracer != nil {
+		ctx = trace.WithRecorder(ctx, s.tracer.ForRequest(req))
+	}
+	err := s.chain.Serve(ctx, w, r)
 	code, producer, reason := s.finish(w, r, err)
 
 	if req.Method == sip.ACK {
 		return // ACKs are not transactions of their own; nothing to log per ACK
 	}
+	// The answer on the call's timeline: who produced the final code and why.
+	trace.Decision(ctx, trace.Event{Kind: trace.KindAnswer, Producer: producer, Code: code, Reason: reason, User: r.AuthUser})
 	level := slog.LevelInfo
 	if code >= 500 {
 		level = slog.LevelWarn

@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/siplens/siplens/trace"
 )
 
 // prefilter sees every UDP datagram before sipgo parses it. sipgo answers a request without
@@ -106,6 +108,9 @@ func (s *Server) answerRaw(props sip.TransportReadProps, phrase, detail string, 
 	}
 	if _, err := s.udp.WriteToUDP(b.Bytes(), addr); err != nil {
 		s.log.Debug("sending a 400 failed", "to", addr.String(), "error", err)
+	} else if s.tracer != nil {
+		// Written past sipgo, so past its wire tap: record it here.
+		s.tracer.Message(trace.Message{Direction: trace.Out, Transport: "UDP", Local: s.udp.LocalAddr().String(), Remote: addr.String(), Raw: b.Bytes()})
 	}
 	s.log.Info("transaction", "source", addr.String(), "transport", "UDP", "code", 400, "by", "sanity", "reason", detail)
 }

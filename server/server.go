@@ -21,6 +21,7 @@ import (
 	"github.com/siplens/siplens/config"
 	"github.com/siplens/siplens/dialogs"
 	"github.com/siplens/siplens/store"
+	"github.com/siplens/siplens/trace"
 )
 
 // Options are what the caller provides besides the config.
@@ -33,6 +34,8 @@ type Options struct {
 	// ForwardGuard, when set, must approve every host siplens forwards to (tests and
 	// fuzzing keep all traffic on loopback with it).
 	ForwardGuard func(host string) bool
+	// Tracer, when set, records every message and decision of every call.
+	Tracer *trace.Tracer
 }
 
 // Server is one running siplens.
@@ -45,6 +48,7 @@ type Server struct {
 	users   store.Users
 	loc     store.Locations
 	guard   func(host string) bool
+	tracer  *trace.Tracer
 	dialogs *dialogs.Table
 
 	ua     *sipgo.UserAgent
@@ -67,7 +71,7 @@ type Server struct {
 
 // New prepares a server from a validated config; Start opens the listeners.
 func New(cfg config.Config, opts Options) (*Server, error) {
-	s := &Server{cfg: cfg, log: opts.Log, now: opts.Now, loc: opts.Locations, guard: opts.ForwardGuard}
+	s := &Server{cfg: cfg, log: opts.Log, now: opts.Now, loc: opts.Locations, guard: opts.ForwardGuard, tracer: opts.Tracer}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
@@ -137,9 +141,15 @@ func (s *Server) Start() error {
 			}
 		}()
 	}
+	if s.tracer != nil {
+		wiretap.attach(s.tracer, tapLocals(s.Addrs()))
+	}
 	go s.expireLoop(ctx)
 	return nil
 }
+
+// Tracer is the call recorder, or nil when recording is off.
+func (s *Server) Tracer() *trace.Tracer { return s.tracer }
 
 // tcpPort: when UDP was given port 0 and TCP too, TCP takes the same number as UDP so that
 // one port serves both, as SIP phones expect.
@@ -221,6 +231,9 @@ func (s *Server) Close() error {
 		s.ua.Close()
 	}
 	s.wg.Wait()
+	if s.tracer != nil {
+		wiretap.detach(s.tracer, tapLocals(s.Addrs()))
+	}
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/siplens/siplens/chain"
+	"github.com/siplens/siplens/trace"
 )
 
 // Rules is one allow/deny pair; an empty allow list allows everyone not denied.
@@ -34,7 +35,15 @@ type Step struct {
 
 func (s *Step) Name() string { return "acl" }
 
-func (s *Step) Handle(_ context.Context, _ chain.ResponseWriter, r *chain.Request) error {
+func (s *Step) Handle(ctx context.Context, _ chain.ResponseWriter, r *chain.Request) error {
+	err := s.decide(r)
+	if rej, ok := err.(*chain.Error); ok {
+		trace.Decision(ctx, trace.Event{Kind: trace.KindACL, Verdict: trace.Denied, Producer: "acl", Code: rej.Code, Reason: rej.Reason})
+	}
+	return err
+}
+
+func (s *Step) decide(r *chain.Request) error {
 	ap, err := netip.ParseAddrPort(r.Source)
 	if err != nil {
 		return nil // not an IP source (cannot happen on UDP/TCP); nothing to match

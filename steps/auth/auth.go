@@ -21,6 +21,7 @@ import (
 	"github.com/siplens/siplens/chain"
 	"github.com/siplens/siplens/digest"
 	"github.com/siplens/siplens/store"
+	"github.com/siplens/siplens/trace"
 )
 
 // Step is the auth step.
@@ -58,6 +59,9 @@ func (s *Step) Name() string { return "auth" }
 func (s *Step) Handle(ctx context.Context, w chain.ResponseWriter, r *chain.Request) error {
 	req := r.SIP
 	if s.trusted(r.Source) {
+		if req.Method == sip.REGISTER || req.Method == sip.INVITE {
+			trace.Decision(ctx, trace.Event{Kind: trace.KindAuth, Verdict: trace.Trusted, Producer: "auth", Reason: "source " + r.Source + " is trusted: no authentication asked"})
+		}
 		return nil
 	}
 	var (
@@ -88,8 +92,16 @@ func (s *Step) Handle(ctx context.Context, w chain.ResponseWriter, r *chain.Requ
 		now = s.Now()
 	}
 	source := sourceIP(r.Source)
+	note := func(v trace.Verdict, user string, err error) error {
+		ev := trace.Event{Kind: trace.KindAuth, Verdict: v, Producer: "auth", User: user}
+		if rej, ok := err.(*chain.Error); ok {
+			ev.Code, ev.Reason = rej.Code, rej.Reason
+		}
+		trace.Decision(ctx, ev)
+		return err
+	}
 	if locked, until := s.Lockout.Locked("source "+source, now); locked {
-		return lockedOut("the source "+source, until, now)
+		return note(trace.LockedOut, "", lockedOut("the source "+source, until, now))
 	}
 	realm := s.Realm(domain)
 	cred, found, err := credentialsFor(req, k.credentials, realm)
@@ -97,11 +109,11 @@ func (s *Step) Handle(ctx context.Context, w chain.ResponseWriter, r *chain.Requ
 		return chain.RejectPhrase(400, "Bad "+k.credentials+" header", err.Error())
 	}
 	if !found {
-		return s.challenge(k, realm, false, "no credentials yet: challenge sent")
+		return note(trace.Challenged, "", s.challenge(k, realm, false, "no credentials yet: challenge sent"))
 	}
 	aor := cred.Username + "@" + domain
 	if locked, until := s.Lockout.Locked("user "+aor, now); locked {
-		return lockedOut(aor, until, now)
+		return note(trace.LockedOut, aor, lockedOut(aor, until, now))
 	}
 	user, err := s.Users.GetUser(ctx, cred.Username, domain)
 	ha1 := ""
@@ -124,29 +136,32 @@ func (s *Step) Handle(ctx context.Context, w chain.ResponseWriter, r *chain.Requ
 		s.Lockout.Succeed("source " + source)
 		if k == proxyAuth && cred.Username != req.From().Address.User {
 			// Authenticated, but calling as somebody else.
-			return chain.Reject(403, fmt.Sprintf("authenticated as %s but the From header claims %s@%s", aor, req.From().Address.User, domain))
+			return note(trace.Impersonation, aor, chain.Reject(403, fmt.Sprintf("authenticated as %s but the From header claims %s@%s", aor, req.From().Address.User, domain)))
 		}
 		r.AuthUser = aor
+		note(trace.Authenticated, aor, nil)
 		return nil
 	case digest.Stale:
-		return s.challenge(k, realm, true, "the nonce expired: challenged again with stale=true")
+		return note(trace.Stale, aor, s.challenge(k, realm, true, "the nonce expired: challenged again with stale=true"))
 	case digest.BadRequest:
 		return chain.RejectPhrase(400, "Bad "+k.credentials+" header", res.Reason)
 	}
 	// A failure: count it against the user and the source.
 	reason := fmt.Sprintf("credentials refused (%s): challenged again", res)
+	verdict := trace.Replayed
 	if res.Outcome == digest.WrongPassword {
 		reason = fmt.Sprintf("wrong password for %s, or no such user", aor)
+		verdict = trace.WrongPassword
 	}
 	userLocked := s.Lockout.Fail("user "+aor, now)
 	sourceLocked := s.Lockout.Fail("source "+source, now)
 	switch {
 	case userLocked:
-		return lockedOut(aor, now.Add(s.Lockout.Cooldown), now)
+		return note(trace.LockedOut, aor, lockedOut(aor, now.Add(s.Lockout.Cooldown), now))
 	case sourceLocked:
-		return lockedOut("the source "+source, now.Add(s.Lockout.Cooldown), now)
+		return note(trace.LockedOut, aor, lockedOut("the source "+source, now.Add(s.Lockout.Cooldown), now))
 	}
-	return s.challenge(k, realm, false, reason)
+	return note(verdict, aor, s.challenge(k, realm, false, reason))
 }
 
 // lockedOut is the 403 for a locked-out user or source. The phrase says so, because a

@@ -8,6 +8,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/siplens/siplens/chain"
+	"github.com/siplens/siplens/trace"
 )
 
 // branch is one forwarded copy of the request and what became of it.
@@ -23,6 +24,7 @@ type branch struct {
 	timedOut   bool   // Timer C fired
 	cancel     bool   // CANCEL wanted as soon as the branch rings
 	cancelSent bool
+	cancelWhy  trace.Verdict
 	done       bool
 	timerC     *time.Timer
 }
@@ -67,7 +69,7 @@ func (s *Step) fork(ctx context.Context, w chain.ResponseWriter, r *chain.Reques
 	if st.winner != nil || w.Final() || r.CancelledNow() {
 		return nil
 	}
-	return s.answerBest(w, r, all)
+	return s.answerBest(ctx, w, r, all)
 }
 
 // forkState is what one request's branches share across sequential groups.
@@ -115,6 +117,7 @@ func (s *Step) runGroup(ctx context.Context, w chain.ResponseWriter, r *chain.Re
 			continue
 		}
 		b.tx = tx
+		trace.Decision(ctx, b.event(trace.Opened, 0, ""))
 		if isInvite {
 			b.timerC = time.AfterFunc(s.NoAnswer, func() { events <- event{b: b, err: errTimerC} })
 		}
@@ -135,7 +138,7 @@ func (s *Step) runGroup(ctx context.Context, w chain.ResponseWriter, r *chain.Re
 			// every branch still going (RFC 3261 16.10).
 			cancelled = nil
 			for _, b := range branches {
-				s.cancelBranch(b)
+				s.cancelBranch(ctx, b, trace.CallerCancelled)
 			}
 		case ev := <-events:
 			b := ev.b
@@ -145,8 +148,10 @@ func (s *Step) runGroup(ctx context.Context, w chain.ResponseWriter, r *chain.Re
 			if ev.err == errTimerC {
 				// Timer C: ringing too long without a final answer (16.8).
 				b.timedOut = true
+				trace.Decision(ctx, trace.Event{Kind: trace.KindTimer, Verdict: trace.TimerC, Producer: "timer C", Branch: b.index,
+					Target: b.target.URI.String(), Duration: s.NoAnswer, Reason: fmt.Sprintf("%s rang for %s without a final answer", b.target.URI.String(), s.NoAnswer)})
 				if b.ringing {
-					s.cancelBranch(b)
+					s.cancelBranch(ctx, b, trace.NoAnswer)
 				} else {
 					b.tx.Terminate()
 				}
@@ -160,14 +165,22 @@ func (s *Step) runGroup(ctx context.Context, w chain.ResponseWriter, r *chain.Re
 					b.code, b.why = 408, fmt.Sprintf("no final answer from %s within %s (Timer C)", b.target.URI.String(), s.NoAnswer)
 				} else {
 					b.code, b.why = errCode(ev.err)
+					if b.code == 408 {
+						trace.Decision(ctx, trace.Event{Kind: trace.KindTimer, Verdict: trace.TimerB, Producer: "timer B", Branch: b.index,
+							Target: b.target.URI.String(), Destination: b.req.Destination(), Reason: b.why})
+					}
 				}
+				trace.Decision(ctx, b.event(trace.Failed, b.code, b.why))
 				continue
 			}
 			res := ev.res
 			if res.IsProvisional() {
 				b.ringing = true
+				if res.StatusCode > 100 {
+					trace.Decision(ctx, b.event(trace.Provisional, res.StatusCode, res.Reason))
+				}
 				if b.cancel {
-					s.cancelBranch(b)
+					s.cancelBranch(ctx, b, b.cancelWhy)
 				}
 				if isInvite && b.timerC != nil {
 					b.timerC.Reset(s.NoAnswer) // any provisional restarts Timer C (16.7 step 2)
@@ -180,6 +193,7 @@ func (s *Step) runGroup(ctx context.Context, w chain.ResponseWriter, r *chain.Re
 			}
 			// A final response ends this branch.
 			b.done, b.final, b.code = true, res, res.StatusCode
+			trace.Decision(ctx, b.event(trace.Final, res.StatusCode, res.Reason))
 			pending--
 			stopTimer(b)
 			if b.timedOut && res.StatusCode == 487 {
@@ -200,7 +214,7 @@ func (s *Step) runGroup(ctx context.Context, w chain.ResponseWriter, r *chain.Re
 						s.relay(w, r, res)
 					}
 					for _, other := range branches {
-						s.cancelBranch(other)
+						s.cancelBranch(ctx, other, trace.AnsweredElsewhere)
 					}
 				} else if isInvite {
 					// Another 2xx after the first: forwarded too (16.7 step 5); the caller
@@ -212,12 +226,18 @@ func (s *Step) runGroup(ctx context.Context, w chain.ResponseWriter, r *chain.Re
 				// cancel the others.
 				st.global = true
 				for _, other := range branches {
-					s.cancelBranch(other)
+					s.cancelBranch(ctx, other, trace.GlobalFailure)
 				}
 			}
 		}
 	}
 	return branches
+}
+
+// event is a branch event for the call's timeline.
+func (b *branch) event(v trace.Verdict, code int, reason string) trace.Event {
+	return trace.Event{Kind: trace.KindBranch, Verdict: v, Producer: b.label(), Branch: b.index, Code: code, Reason: reason,
+		Target: b.target.URI.String(), Destination: b.req.Destination()}
 }
 
 // label names the branch as the producer of what it answered.
@@ -251,18 +271,19 @@ func stopTimer(b *branch) {
 
 // cancelBranch sends CANCEL to a branch that has rung; one that has not yet is marked so
 // the CANCEL goes as soon as it does (RFC 3261 9.1: no CANCEL before a provisional).
-func (s *Step) cancelBranch(b *branch) {
+func (s *Step) cancelBranch(ctx context.Context, b *branch, why trace.Verdict) {
 	if b.done || b.tx == nil || b.req.Method != sip.INVITE {
 		return
 	}
 	if !b.ringing {
-		b.cancel = true
+		b.cancel, b.cancelWhy = true, why
 		return
 	}
 	if b.cancelSent {
 		return
 	}
 	b.cancel, b.cancelSent = false, true
+	trace.Decision(ctx, trace.Event{Kind: trace.KindCancel, Verdict: why, Producer: "forward", Branch: b.index, Target: b.target.URI.String()})
 	cancel := cancelFor(b.req)
 	go func() {
 		ctx, stop := context.WithTimeout(context.Background(), 32*time.Second)
@@ -317,11 +338,13 @@ func upstream(r *chain.Request, res *sip.Response) *sip.Response {
 
 // answerBest chooses the response for the caller when every branch has ended without a
 // 2xx (RFC 3261 16.7 step 6).
-func (s *Step) answerBest(w chain.ResponseWriter, r *chain.Request, branches []*branch) error {
+func (s *Step) answerBest(ctx context.Context, w chain.ResponseWriter, r *chain.Request, branches []*branch) error {
 	best := bestBranch(branches)
 	if best == nil {
 		return chain.Reject(408, "no branch answered")
 	}
+	trace.Decision(ctx, trace.Event{Kind: trace.KindBest, Producer: "forward", Branch: best.index, Code: best.code, Target: best.target.URI.String(),
+		Reason: fmt.Sprintf("best of %d branches (RFC 3261 16.7): %d from branch %d", len(branches), best.code, best.index)})
 	w.SetProducer(best.label())
 	switch {
 	case best.final == nil:

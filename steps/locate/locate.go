@@ -19,6 +19,7 @@ import (
 	"github.com/siplens/siplens/chain"
 	"github.com/siplens/siplens/dialogs"
 	"github.com/siplens/siplens/store"
+	"github.com/siplens/siplens/trace"
 )
 
 // Route sends requests for numbers with a prefix, or for a foreign domain, to a gateway.
@@ -60,7 +61,11 @@ func (s *Step) Handle(ctx context.Context, w chain.ResponseWriter, r *chain.Requ
 		return chain.Reject(404, fmt.Sprintf("the Request-URI %s names siplens itself, not a user", req.Recipient.String()))
 	}
 	if r.Domain == "" {
-		return s.outbound(r)
+		err := s.outbound(r)
+		if err != nil {
+			record(ctx, trace.NotServed, "", 0, err)
+		}
+		return err
 	}
 	user, domain := req.Recipient.User, r.Domain
 	visited := map[string]bool{}
@@ -75,18 +80,20 @@ func (s *Step) Handle(ctx context.Context, w chain.ResponseWriter, r *chain.Requ
 			if route, ok := s.routeFor(user, ""); ok {
 				return s.toGateway(r, route, fmt.Sprintf("%s is not a local user", aor))
 			}
-			return chain.Reject(404, fmt.Sprintf("%s is not a user of this server", aor))
+			return record(ctx, trace.NoSuchUser, aor, 0, chain.Reject(404, fmt.Sprintf("%s is not a user of this server", aor)))
 		} else if err != nil {
 			return err
 		}
 		if u.DND != 0 {
-			return chain.Reject(u.DND, fmt.Sprintf("%s has do-not-disturb on (answering %d)", aor, u.DND))
+			return record(ctx, trace.DoNotDisturb, aor, 0, chain.Reject(u.DND, fmt.Sprintf("%s has do-not-disturb on (answering %d)", aor, u.DND)))
 		}
 		if u.ForwardTo != "" {
 			var to sip.Uri
 			if err := sip.ParseUri(u.ForwardTo, &to); err != nil {
 				return fmt.Errorf("forwarding target %q of %s: %w", u.ForwardTo, aor, err)
 			}
+			trace.Decision(ctx, trace.Event{Kind: trace.KindLocate, Verdict: trace.Forwarded, Producer: "locate", User: aor, Target: to.String(),
+				Reason: fmt.Sprintf("%s forwards every call to %s (%s)", aor, to.String(), u.ForwardMode)})
 			if u.ForwardMode != "proxy" {
 				// Redirect: the caller's phone places the call again (RFC 3261 21.3.3).
 				return chain.Reject(302, fmt.Sprintf("%s forwards every call to %s (redirect)", aor, u.ForwardTo),
@@ -123,7 +130,7 @@ func (s *Step) toContacts(ctx context.Context, r *chain.Request, aor string) err
 		return err
 	}
 	if len(bindings) == 0 {
-		return chain.Reject(480, fmt.Sprintf("%s exists but has no registered contact", aor))
+		return record(ctx, trace.NoBinding, aor, 0, chain.Reject(480, fmt.Sprintf("%s exists but has no registered contact", aor)))
 	}
 	targets := make([]chain.Target, 0, len(bindings))
 	for _, b := range bindings {
@@ -145,7 +152,18 @@ func (s *Step) toContacts(ctx context.Context, r *chain.Request, aor string) err
 	sort.SliceStable(targets, func(i, j int) bool { return targets[i].Q > targets[j].Q })
 	r.Targets = targets
 	r.Callee = aor
+	record(ctx, trace.Found, aor, len(targets), nil)
 	return nil
+}
+
+// record puts the lookup's result on the call's timeline and returns err.
+func record(ctx context.Context, v trace.Verdict, aor string, count int, err error) error {
+	ev := trace.Event{Kind: trace.KindLocate, Verdict: v, Producer: "locate", User: aor, Count: count}
+	if rej, ok := err.(*chain.Error); ok {
+		ev.Code, ev.Reason = rej.Code, rej.Reason
+	}
+	trace.Decision(ctx, ev)
+	return err
 }
 
 // outbound handles a Request-URI in a domain siplens does not serve: only an authenticated

@@ -16,6 +16,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/siplens/siplens/chain"
+	"github.com/siplens/siplens/trace"
 )
 
 // Step is the ratelimit step.
@@ -34,7 +35,7 @@ type Step struct {
 
 func (s *Step) Name() string { return "ratelimit" }
 
-func (s *Step) Handle(_ context.Context, _ chain.ResponseWriter, r *chain.Request) error {
+func (s *Step) Handle(ctx context.Context, _ chain.ResponseWriter, r *chain.Request) error {
 	m := r.SIP.Method
 	if r.InDialog() || m == sip.ACK || m == sip.CANCEL {
 		return nil
@@ -50,17 +51,21 @@ func (s *Step) Handle(_ context.Context, _ chain.ResponseWriter, r *chain.Reques
 		}
 	}
 	retry := sip.NewHeader("Retry-After", strconv.Itoa(s.RetryAfter))
+	refuse := func(verdict trace.Verdict, rule, reason string) error {
+		trace.Decision(ctx, trace.Event{Kind: trace.KindRateLimit, Verdict: verdict, Producer: "ratelimit", Code: 503, Rule: rule, Reason: reason, RetryAfter: s.RetryAfter})
+		return chain.Reject(503, reason, retry)
+	}
 	if s.MaxInProgress > 0 && s.InProgress != nil {
 		if n := s.InProgress(); n > s.MaxInProgress {
-			return chain.Reject(503, fmt.Sprintf("overloaded: %d requests in progress, above the bound of %d; retry after %d s", n, s.MaxInProgress, s.RetryAfter), retry)
+			return refuse(trace.Overloaded, "max_in_progress", fmt.Sprintf("overloaded: %d requests in progress, above the bound of %d; retry after %d s", n, s.MaxInProgress, s.RetryAfter))
 		}
 	}
 	now := s.Now()
 	if s.PerSource != nil && !s.PerSource.Take(ip, now) {
-		return chain.Reject(503, fmt.Sprintf("source %s is over its rate of %g requests/s (burst %d); retry after %d s", ip, s.PerSource.Rate, s.PerSource.Burst, s.RetryAfter), retry)
+		return refuse(trace.Limited, "per_source "+ip.String(), fmt.Sprintf("source %s is over its rate of %g requests/s (burst %d); retry after %d s", ip, s.PerSource.Rate, s.PerSource.Burst, s.RetryAfter))
 	}
 	if s.Total != nil && !s.Total.Take(now) {
-		return chain.Reject(503, fmt.Sprintf("the server is over its overall rate of %g requests/s; retry after %d s", s.Total.Rate, s.RetryAfter), retry)
+		return refuse(trace.Limited, "total", fmt.Sprintf("the server is over its overall rate of %g requests/s; retry after %d s", s.Total.Rate, s.RetryAfter))
 	}
 	return nil
 }

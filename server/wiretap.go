@@ -1,0 +1,88 @@
+package server
+
+import (
+	"net"
+	"strconv"
+	"sync"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/siplens/siplens/trace"
+)
+
+// The wire tap. sipgo shows every message it reads or writes, retransmissions and the
+// responses it sends by itself (100 Trying, 487, stateless 400) included, to one
+// process-wide tracer, and only while sip.SIPDebug is on. siplens installs that tracer
+// once: a dispatcher that hands each message to the recorder of the server that owns the
+// local address, or else to the latest server started (sockets sipgo opens for outgoing
+// requests have addresses of their own). Keeping this in one file keeps the global in one
+// place.
+var wiretap = &tapDispatcher{byLocal: map[string]*trace.Tracer{}}
+
+type tapDispatcher struct {
+	mu      sync.RWMutex
+	byLocal map[string]*trace.Tracer
+	latest  *trace.Tracer
+	once    sync.Once
+}
+
+// attach routes messages on the given local addresses to t.
+func (d *tapDispatcher) attach(t *trace.Tracer, locals []string) {
+	d.once.Do(func() {
+		sip.SIPDebugTracer(d)
+		sip.SIPDebug = true
+	})
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, l := range locals {
+		d.byLocal[l] = t
+	}
+	d.latest = t
+}
+
+// detach forgets t (the server stopped).
+func (d *tapDispatcher) detach(t *trace.Tracer, locals []string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, l := range locals {
+		if d.byLocal[l] == t {
+			delete(d.byLocal, l)
+		}
+	}
+	if d.latest == t {
+		d.latest = nil
+	}
+}
+
+func (d *tapDispatcher) route(laddr string) *trace.Tracer {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if t, ok := d.byLocal[laddr]; ok {
+		return t
+	}
+	return d.latest
+}
+
+func (d *tapDispatcher) SIPTraceRead(transport, laddr, raddr string, msg []byte) {
+	d.route(laddr).SIPTraceRead(transport, laddr, raddr, msg)
+}
+
+func (d *tapDispatcher) SIPTraceWrite(transport, laddr, raddr string, msg []byte) {
+	d.route(laddr).SIPTraceWrite(transport, laddr, raddr, msg)
+}
+
+// tapLocals are the addresses a server's listeners see as their own.
+func tapLocals(addrs map[string]string) []string {
+	var out []string
+	for _, a := range addrs {
+		out = append(out, a)
+		// A listener on 0.0.0.0 reports the concrete address of each message's socket;
+		// the dispatcher falls back to the latest server for those.
+		if host, port, err := net.SplitHostPort(a); err == nil && (host == "0.0.0.0" || host == "::") {
+			if p, err := strconv.Atoi(port); err == nil {
+				out = append(out, net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+			}
+		}
+	}
+	return out
+}
