@@ -18,6 +18,7 @@ import (
 	"github.com/siplens/siplens/siptest"
 	"github.com/siplens/siplens/store"
 	"github.com/siplens/siplens/store/sqlite"
+	"github.com/siplens/siplens/trace"
 )
 
 // Passwords of the users every test server knows.
@@ -30,7 +31,8 @@ type testServer struct {
 	Addr string // "127.0.0.1:PORT"
 	Dir  string
 	logs *syncBuffer
-	loc  store.Locations
+	loc    store.Locations
+	traces trace.Sink
 }
 
 type syncBuffer struct {
@@ -75,10 +77,17 @@ func startServer(t *testing.T, dir string, edit func(*config.Config)) *testServe
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
+	// Every test server records its calls, so every test also exercises the recorder.
+	traces := trace.NewMemorySink()
+	tracer, err := trace.NewTracer(trace.Options{Sink: traces, FlushInterval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv, err := server.New(cfg, server.Options{
 		Users: st, Locations: st,
 		Log:          slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		ForwardGuard: loopbackOnly,
+		Tracer:       tracer,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -86,9 +95,10 @@ func startServer(t *testing.T, dir string, edit func(*config.Config)) *testServe
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{Server: srv, Port: port, Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Dir: dir, logs: logs, loc: st}
+	ts := &testServer{Server: srv, Port: port, Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Dir: dir, logs: logs, loc: st, traces: traces}
 	t.Cleanup(func() {
 		srv.Close()
+		tracer.Close()
 		st.Close()
 		if t.Failed() {
 			t.Logf("siplens log:\n%s", logs.String())
@@ -130,4 +140,34 @@ func (s *testServer) logHas(parts ...string) bool {
 func (s *testServer) Bindings(t *testing.T) ([]store.Binding, error) {
 	t.Helper()
 	return s.loc.AllBindings(context.Background(), time.Now())
+}
+
+// call returns the recorded call whose initial request matches method and whose callee is
+// user, after the recorder has written everything down.
+func (s *testServer) call(t *testing.T, method, toUser string) *trace.Call {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if err := s.Tracer().Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		sums, err := s.traces.Calls(ctx, trace.Query{Method: method, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sum := range sums {
+			if strings.HasPrefix(sum.To, toUser+"@") && sum.Code >= 200 {
+				c, err := s.traces.Call(ctx, sum.CallID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return c
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no finished %s call to %s was recorded (%d calls)", method, toUser, len(sums))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

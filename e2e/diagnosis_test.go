@@ -1,0 +1,139 @@
+package e2e
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/siplens/siplens/config"
+	"github.com/siplens/siplens/diag"
+)
+
+// diagnosisOf renders the diagnosis of the recorded call to toUser.
+func diagnosisOf(t *testing.T, srv *testServer, method, toUser string) (diag.Diagnosis, string) {
+	t.Helper()
+	d := diag.Diagnose(srv.call(t, method, toUser))
+	var b bytes.Buffer
+	if err := d.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	return d, b.String()
+}
+
+// TestDiagnosisOfRealCalls: each cause the issue lists, produced by a real call flow through
+// siplens (SIPp as caller and phones), told apart by the diagnosis of the recorded call.
+func TestDiagnosisOfRealCalls(t *testing.T) {
+	type flow func(t *testing.T, srv *testServer)
+	call := func(scenario, callee string) flow {
+		return func(t *testing.T, srv *testServer) {
+			sipp(t, srv, "udp", scenario, "alice", map[string]string{"callee": callee}).Run(t).RequireOK(t)
+		}
+	}
+	rejectingPhone := func(code string, then flow) flow {
+		return func(t *testing.T, srv *testServer) {
+			callee(t, srv, "udp", "bob", "uas_reject.xml", map[string]string{"code": code})
+			then(t, srv)
+		}
+	}
+	cases := []struct {
+		name    string
+		edit    func(*config.Config)
+		run     flow
+		method  string
+		to      string
+		outcome string
+		want    []string // substrings of the rendered diagnosis
+	}{
+		{name: "404 unknown user", run: call("uac_expect_404.xml", "nobody"), to: "nobody",
+			outcome: "not-found", want: []string{"locate", "nobody@localhost"}},
+		{name: "480 not registered", run: call("uac_expect_480.xml", "carol"), to: "carol",
+			outcome: "unavailable", want: []string{"carol@localhost", "regist"}},
+		{name: "480 do-not-disturb", edit: withUser("bob", func(u *config.User) { u.DND = 480 }),
+			run: call("uac_expect_480.xml", "bob"), to: "bob", outcome: "unavailable", want: []string{"do-not-disturb"}},
+		{name: "486 busy", run: rejectingPhone("486", call("uac_expect_486.xml", "bob")), to: "bob",
+			outcome: "busy", want: []string{"486 Busy Here", "branch 1"}},
+		{name: "603 declined", run: rejectingPhone("603", call("uac_expect_603.xml", "bob")), to: "bob",
+			outcome: "declined", want: []string{"603", "branch 1"}},
+		{name: "600 busy everywhere", run: rejectingPhone("600", call("uac_expect_600.xml", "bob")), to: "bob",
+			outcome: "busy", want: []string{"600"}},
+		{name: "503 from a phone becomes 500", run: rejectingPhone("503", func(t *testing.T, srv *testServer) {
+			sipp(t, srv, "udp", "uac_call.xml", "alice", map[string]string{"callee": "bob"}).Run(t) // fails with 500, as it should
+		}), to: "bob", outcome: "failed", want: []string{"503", "500"}},
+		{name: "302 forwarded", edit: withUser("bob", func(u *config.User) { u.ForwardTo = "sip:carol@localhost" }),
+			run: call("uac_expect_302.xml", "bob"), to: "bob", outcome: "redirected", want: []string{"sip:carol@localhost"}},
+		{name: "408 Timer C", edit: func(c *config.Config) { c.Proxy.NoAnswerTimeout = config.Duration{Duration: time.Second} },
+			run: func(t *testing.T, srv *testServer) {
+				phone(t, srv, "udp", "bob", "uas_ring_until_cancel.xml", nil)
+				call("uac_expect_408.xml", "bob")(t, srv)
+			}, to: "bob", outcome: "timed-out", want: []string{"Timer C"}},
+		{name: "487 caller cancelled", run: func(t *testing.T, srv *testServer) {
+			phone(t, srv, "udp", "bob", "uas_ring_until_cancel.xml", nil)
+			sipp(t, srv, "udp", "uac_cancel.xml", "alice", cancelVars("bob", "300")).Run(t).RequireOK(t)
+		}, to: "bob", outcome: "cancelled", want: []string{"cancel"}},
+		{name: "483 too many hops", run: call("uac_expect_483.xml", "bob"), to: "bob",
+			outcome: "failed", want: []string{"Max-Forwards"}},
+		{name: "488 codec policy", edit: func(c *config.Config) { c.Media.Codecs = []string{"G722"} },
+			run: func(t *testing.T, srv *testServer) {
+				callee(t, srv, "udp", "bob", "uas_answer.xml", nil)
+				call("uac_expect_488.xml", "bob")(t, srv)
+			}, to: "bob", outcome: "", want: []string{"488", "media", "PCMU"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			srv := startServer(t, "", c.edit)
+			c.run(t, srv)
+			method := c.method
+			if method == "" {
+				method = "INVITE"
+			}
+			d, text := diagnosisOf(t, srv, method, c.to)
+			if c.outcome != "" && string(d.Outcome) != c.outcome {
+				t.Errorf("outcome %q, want %q", d.Outcome, c.outcome)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("the diagnosis does not mention %q", w)
+				}
+			}
+			if t.Failed() {
+				t.Logf("diagnosis:\n%s", text)
+			}
+		})
+	}
+}
+
+// TestDiagnosisAuth: a 401 answered and then accepted is no failure; a wrong password is
+// told as such; a lockout as a lockout.
+func TestDiagnosisAuth(t *testing.T) {
+	t.Run("401 then 200 is a success", func(t *testing.T) {
+		srv := startServer(t, "", nil)
+		sipp(t, srv, "udp", "register_auth.xml", "bob", nil).Run(t).RequireOK(t)
+		d, text := diagnosisOf(t, srv, "REGISTER", "bob")
+		if d.FinalCode != 200 || d.Outcome != "answered" {
+			t.Fatalf("final %d outcome %q, want 200 answered:\n%s", d.FinalCode, d.Outcome, text)
+		}
+	})
+	t.Run("wrong password", func(t *testing.T) {
+		srv := startServer(t, "", nil)
+		s := sipp(t, srv, "udp", "register_wrong_password.xml", "carol", nil)
+		s.Auth.Password = "nope"
+		s.Run(t).RequireOK(t)
+		d, text := diagnosisOf(t, srv, "REGISTER", "carol")
+		if d.FinalCode != 401 || !strings.Contains(strings.ToLower(text), "wrong password") {
+			t.Fatalf("final %d, want 401 told as a wrong password:\n%s", d.FinalCode, text)
+		}
+	})
+	t.Run("locked out", func(t *testing.T) {
+		srv := startServer(t, "", func(c *config.Config) {
+			c.Auth.Lockout = config.Lockout{MaxFailures: 1, Window: config.Duration{Duration: time.Minute}, Cooldown: config.Duration{Duration: time.Minute}}
+		})
+		s := sipp(t, srv, "udp", "register_wrong_password.xml", "carol", nil)
+		s.Auth.Password = "nope"
+		s.Run(t) // the second answer is a 403 now, which this scenario does not expect
+		d, text := diagnosisOf(t, srv, "REGISTER", "carol")
+		if d.FinalCode != 403 || !strings.Contains(text, "locked out") {
+			t.Fatalf("final %d, want 403 told as a lockout:\n%s", d.FinalCode, text)
+		}
+	})
+}
