@@ -107,3 +107,50 @@ func TestCodecPolicy(t *testing.T) {
 		})
 	}
 }
+
+func optionsFrom(ua string) []byte {
+	msg := "OPTIONS sip:127.0.0.1 SIP/2.0\nVia: SIP/2.0/UDP {{local}};branch={{branch}};rport\nFrom: <sip:alice@localhost>;tag={{tag}}\nTo: <sip:alice@localhost>\nCall-ID: {{call_id}}\nCSeq: 1 OPTIONS\nMax-Forwards: 70\n"
+	if ua != "" {
+		msg += "User-Agent: " + ua + "\n"
+	}
+	return crlf(msg + "Content-Length: 0\n\n")
+}
+
+// TestACL: a denied source gets 403 naming the rule; a scanner's User-Agent gets nothing.
+func TestACL(t *testing.T) {
+	t.Run("deny", func(t *testing.T) {
+		srv := startServer(t, "", func(c *config.Config) { c.ACL.Deny = []string{"127.0.0.1"} })
+		code, reason, _ := finalOf(t, siptest.SendUDP(t, srv.Addr, optionsFrom(""), 300*time.Millisecond))
+		if code != 403 || !srv.logHas("code=403", "by=acl", "127.0.0.1/32") {
+			t.Fatalf("denied source: %d %s, want 403 with the rule logged", code, reason)
+		}
+	})
+	t.Run("drop scanners", func(t *testing.T) {
+		srv := startServer(t, "", func(c *config.Config) { c.ACL.DropUserAgents = []string{"friendly-scanner"} })
+		if got := siptest.SendUDP(t, srv.Addr, optionsFrom("friendly-scanner"), 300*time.Millisecond); len(got) != 0 {
+			t.Fatalf("a scanner got %d answers, want none", len(got))
+		}
+		if got := siptest.SendUDP(t, srv.Addr, optionsFrom("Yealink SIP-T46S"), 300*time.Millisecond); len(got) == 0 {
+			t.Fatal("a phone got no answer")
+		}
+	})
+}
+
+// TestRateLimit: past its burst, a source gets 503 with Retry-After, and the others do not.
+func TestRateLimit(t *testing.T) {
+	srv := startServer(t, "", func(c *config.Config) {
+		c.RateLimit.PerSource, c.RateLimit.PerSourceBurst, c.RateLimit.RetryAfter = 0.5, 2, 9
+	})
+	// Every request comes from 127.0.0.1: one source, one bucket (rate 0.5/s, burst 2).
+	var codes []int
+	for i := 0; i < 4; i++ {
+		code, _, h := finalOf(t, siptest.SendUDP(t, srv.Addr, optionsFrom(""), 200*time.Millisecond))
+		codes = append(codes, code)
+		if code == 503 && (len(h["retry-after"]) != 1 || h["retry-after"][0] != "9") {
+			t.Fatalf("503 without Retry-After: 9: %v", h)
+		}
+	}
+	if codes[0] != 200 || codes[3] != 503 {
+		t.Fatalf("codes %v: want the first answered and the fourth refused with 503", codes)
+	}
+}
