@@ -27,10 +27,10 @@ var passwords = map[string]string{"alice": "alicepw", "bob": "bobpw", "carol": "
 // testServer is a siplens running in-process on a free loopback port (UDP and TCP).
 type testServer struct {
 	*server.Server
-	Port int
-	Addr string // "127.0.0.1:PORT"
-	Dir  string
-	logs *syncBuffer
+	Port   int
+	Addr   string // "127.0.0.1:PORT"
+	Dir    string
+	logs   *syncBuffer
 	loc    store.Locations
 	traces trace.Sink
 }

@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/emiago/sipgo/sip"
-
 )
 
 // TestBestBranch: RFC 3261 16.7 step 6, table-driven.
