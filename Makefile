@@ -9,6 +9,7 @@ build:
 	$(GO) build -o siplens ./cmd/siplens
 
 vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
 unit:
