@@ -606,6 +606,7 @@ func TestScenarioFilesStatic(t *testing.T) {
 			dec := xml.NewDecoder(strings.NewReader(string(data)))
 			dec.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
 			var globals []string
+			assigned := map[string]bool{}
 			sawComment := false
 			for {
 				tok, err := dec.Token()
@@ -631,6 +632,15 @@ func TestScenarioFilesStatic(t *testing.T) {
 							}
 						}
 					}
+					// A call variable set by an action (ereg, assign, ...) needs no
+					// declaration: SIPp creates it for the call.
+					for _, a := range tok.Attr {
+						if a.Name.Local == "assign_to" && tok.Name.Local != "Global" {
+							for _, v := range strings.Split(a.Value, ",") {
+								assigned[strings.TrimSpace(v)] = true
+							}
+						}
+					}
 				}
 			}
 			declared := map[string]bool{}
@@ -641,7 +651,7 @@ func TestScenarioFilesStatic(t *testing.T) {
 			code := regexp.MustCompile(`(?s)<!--.*?-->`).ReplaceAllString(string(data), "")
 			for _, m := range varRe.FindAllStringSubmatch(code, -1) {
 				used[m[1]] = true
-				if !declared[m[1]] {
+				if !declared[m[1]] && !assigned[m[1]] {
 					t.Errorf("[$%s] used but not declared in <Global variables>", m[1])
 				}
 			}
