@@ -27,6 +27,14 @@ func commands() map[string]command {
 		"user":    {"manage local users: siplens user add|list|remove", runUser},
 		"explain": {"explain response codes: siplens explain 480 [486] | --list", runExplain},
 		"version": {"print the version", func([]string, io.Writer, io.Writer) int { fmt.Println("siplens", Version); return 0 }},
+		"calls":   {"list recorded calls from the admin API: siplens calls [--code 480] [--user bob] [--since 1h] [--json]", runCalls},
+		"show":    {"one call's diagnosis and ladder: siplens show CALL-ID [--format text|mermaid|svg|json]", runShow},
+
+		// The phone commands (package ua).
+		"register": {"sign in as a phone (REGISTER): siplens register alice@example.com --password P [--keep]", runRegister},
+		"call":     {"place a call and act on every response: siplens call alice@example.com bob", runCall},
+		"answer":   {"answer calls as told (ring, then 200/486/...): siplens answer bob@example.com --password P", runAnswer},
+		"options":  {"probe with OPTIONS, print code and RTT: siplens options example.com [--count N]", runOptions},
 	}
 }
 

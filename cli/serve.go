@@ -2,20 +2,29 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
+	"github.com/siplens/siplens/admin"
 	"github.com/siplens/siplens/config"
 	"github.com/siplens/siplens/server"
 	"github.com/siplens/siplens/store/sqlite"
+	"github.com/siplens/siplens/trace"
 )
+
+// TraceFileName is the call recorder's database inside the data directory.
+const TraceFileName = "traces.db"
 
 // loadConfig reads FILE or the defaults.
 func loadConfig(path string) (config.Config, error) {
@@ -79,7 +88,31 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	defer st.Close()
 
-	srv, err := server.New(cfg, server.Options{Users: st, Locations: st, Log: log})
+	// The call recorder writes to its own file, so that recording never waits on the
+	// registrar's writes (and the other way round).
+	var (
+		traces trace.Sink
+		tracer *trace.Tracer
+	)
+	if cfg.Trace.RecordingOn() {
+		sink, err := trace.OpenSQLite(filepath.Join(data, TraceFileName))
+		if err != nil {
+			return errorf(stderr, "%v", err)
+		}
+		defer sink.Close()
+		tracer, err = trace.NewTracer(trace.Options{
+			Sink:      sink,
+			Retention: trace.Retention{MaxCalls: cfg.Trace.MaxCalls, MaxAge: cfg.Trace.MaxAge.Duration},
+			OnError:   func(err error) { log.Warn("call recording", "error", err) },
+		})
+		if err != nil {
+			return errorf(stderr, "%v", err)
+		}
+		defer tracer.Close()
+		traces = sink
+	}
+
+	srv, err := server.New(cfg, server.Options{Users: st, Locations: st, Log: log, Tracer: tracer})
 	if err != nil {
 		return errorf(stderr, "%v", err)
 	}
@@ -88,7 +121,41 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	defer srv.Close()
 
+	adminAddr := ""
+	if cfg.Admin.Listen != "" {
+		ln, err := net.Listen("tcp", cfg.Admin.Listen)
+		if err != nil {
+			return errorf(stderr, "admin API: %v", err)
+		}
+		var self []string
+		for _, a := range srv.Addrs() {
+			self = append(self, a)
+		}
+		hs := &http.Server{
+			Handler: admin.New(admin.Options{Traces: traces, Locations: st, Self: self, Token: cfg.Admin.Token,
+				Log: log.With("component", "admin")}),
+			ReadHeaderTimeout: 5 * time.Second, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
+		}
+		go func() {
+			if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("admin API stopped", "error", err)
+			}
+		}()
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			hs.Shutdown(ctx)
+		}()
+		adminAddr = ln.Addr().String()
+	}
+
 	printBanner(stdout, srv, cfg, filepath.Join(data, sqlite.FileName), *cfgPath)
+	if adminAddr != "" {
+		fmt.Fprintf(stdout, "admin API: http://%s (siplens calls, siplens show CALL-ID)\n", adminAddr)
+	}
+	if tracer == nil {
+		fmt.Fprintln(stdout, "call recording: off (trace.enabled: false)")
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"reflect"
@@ -33,6 +34,8 @@ type Config struct {
 	Users     []User    `yaml:"users"`
 	Routes    []Route   `yaml:"routes"`
 	Log       Log       `yaml:"log"`
+	Admin     Admin     `yaml:"admin"`
+	Trace     Trace     `yaml:"trace"`
 }
 
 // Listen says where the SIP listeners are.
@@ -176,6 +179,33 @@ type Log struct {
 	Format string `yaml:"format"`
 }
 
+// Admin is the admin HTTP API (package admin), the control plane that `siplens calls`,
+// `siplens show` and the web page read.
+type Admin struct {
+	// Listen is the "ip:port" of the API; "" switches it off. An address other than a
+	// loopback one needs Token.
+	Listen string `yaml:"listen"`
+	// Token, when set, is required as "Authorization: Bearer TOKEN" on every /api
+	// request.
+	Token string `yaml:"token"`
+}
+
+// MinTokenLength is the shortest admin.token accepted.
+const MinTokenLength = 16
+
+// Trace is the call recorder (package trace): every SIP message and decision of a call,
+// kept for the admin API, with a retention bound.
+type Trace struct {
+	// Enabled records calls (default true).
+	Enabled *bool `yaml:"enabled"`
+	// MaxCalls keeps at most this many calls, the least recently active go first; 0 is
+	// no bound of that kind.
+	MaxCalls int `yaml:"max_calls"`
+	// MaxAge removes calls whose last message is older than this; 0 is no bound of that
+	// kind.
+	MaxAge Duration `yaml:"max_age"`
+}
+
 // Duration is a time.Duration written as "30s" or "5m" in the file.
 type Duration struct{ time.Duration }
 
@@ -226,7 +256,9 @@ func Default() Config {
 			MaxMessageSize:  16384,
 			StoreTimeout:    Duration{2 * time.Second},
 		},
-		Log: Log{Level: "info", Format: "text"},
+		Log:   Log{Level: "info", Format: "text"},
+		Admin: Admin{Listen: "127.0.0.1:5065"},
+		Trace: Trace{Enabled: &yes, MaxCalls: 10000, MaxAge: Duration{24 * time.Hour}},
 	}
 }
 
@@ -282,6 +314,9 @@ func (c *Config) normalize() {
 	}
 	if c.Proxy.RecordRoute == nil {
 		c.Proxy.RecordRoute = &yes
+	}
+	if c.Trace.Enabled == nil {
+		c.Trace.Enabled = &yes
 	}
 	for i, d := range c.Domains {
 		c.Domains[i] = strings.ToLower(d)
@@ -766,6 +801,67 @@ func (c *Config) Validate() error {
 	default:
 		return bad("log.format", "%q is not one of text, json", c.Log.Format)
 	}
+	if err := c.Admin.validate(); err != nil {
+		return err
+	}
+	return c.Trace.validate()
+}
+
+func (a Admin) validate() error {
+	if a.Token != "" {
+		if n := len(a.Token); n < MinTokenLength {
+			return bad("admin.token", "%d characters is too short; use at least %d, such as the output of `openssl rand -hex 16`", n, MinTokenLength)
+		}
+		if strings.IndexFunc(a.Token, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 {
+			return bad("admin.token", "use printable ASCII without spaces (it travels in an HTTP header)")
+		}
+	}
+	if a.Listen == "" {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(a.Listen)
+	if err != nil {
+		return bad("admin.listen", "%q is not IP:PORT, such as 127.0.0.1:5065 (\"\" switches the admin API off)", a.Listen)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return bad("admin.listen", "%q: port %q is not a number from 0 to 65535", a.Listen, port)
+	}
+	if host != "" && !strings.EqualFold(host, "localhost") {
+		if _, err := netip.ParseAddr(host); err != nil {
+			return bad("admin.listen", "%q: %q is not an IP address (give one, such as 127.0.0.1, or localhost)", a.Listen, host)
+		}
+	}
+	if a.Token == "" && !a.Loopback() {
+		return bad("admin.token", "required because admin.listen %q is not a loopback address: without it anyone who reaches the port reads every call; set a token or listen on 127.0.0.1", a.Listen)
+	}
+	return nil
+}
+
+// Loopback reports whether the admin API listens on a loopback address only (127.0.0.0/8,
+// ::1 or localhost), where it may run without a token.
+func (a Admin) Loopback() bool {
+	host, _, err := net.SplitHostPort(a.Listen)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	addr, err := netip.ParseAddr(host)
+	return err == nil && addr.Unmap().IsLoopback()
+}
+
+func (t Trace) validate() error {
+	switch {
+	case t.MaxCalls < 0:
+		return bad("trace.max_calls", "must be 0 (no bound) or more, got %d", t.MaxCalls)
+	case t.MaxAge.Duration < 0:
+		return bad("trace.max_age", "must be 0 (no bound) or more, got %s", t.MaxAge)
+	case t.MaxAge.Duration > 0 && t.MaxAge.Duration < time.Minute:
+		return bad("trace.max_age", "%s is too short (at least 1m: old calls are removed once a minute)", t.MaxAge)
+	case t.MaxCalls == 0 && t.MaxAge.Duration == 0:
+		return bad("trace", "max_calls and max_age are both 0, so the record would grow without bound; set at least one")
+	}
 	return nil
 }
 
@@ -774,6 +870,9 @@ func (p Proxy) RecordRouteOn() bool { return p.RecordRoute == nil || *p.RecordRo
 
 // RegisterAuthOn reports whether REGISTER needs authentication.
 func (a Auth) RegisterAuthOn() bool { return a.Register == nil || *a.Register }
+
+// RecordingOn reports whether calls are recorded.
+func (t Trace) RecordingOn() bool { return t.Enabled == nil || *t.Enabled }
 
 // CallsAuthOn reports whether out-of-dialog requests from local users need authentication.
 func (a Auth) CallsAuthOn() bool { return a.Calls == nil || *a.Calls }

@@ -138,6 +138,12 @@ func TestExampleFileLoads(t *testing.T) {
 		{"proxy.max_message_size", cfg.Proxy.MaxMessageSize, 16384},
 		{"log.level", cfg.Log.Level, "info"},
 		{"log.format", cfg.Log.Format, "text"},
+		{"admin.listen", cfg.Admin.Listen, "127.0.0.1:5065"},
+		{"admin.token", cfg.Admin.Token, ""},
+		{"admin loopback", cfg.Admin.Loopback(), true},
+		{"trace.enabled", cfg.Trace.RecordingOn(), true},
+		{"trace.max_calls", cfg.Trace.MaxCalls, 10000},
+		{"trace.max_age", cfg.Trace.MaxAge.Duration, 24 * time.Hour},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -191,7 +197,7 @@ func TestEmptyFileGivesDefaults(t *testing.T) {
 		"comments only":      "# nothing to change\n# at all\n",
 		"document start":     "---\n",
 		"empty document":     "--- {}\n",
-		"keys with no value": "listen:\n  udp:\nregistrar:\nauth:\n  nonce_lifetime:\n  register:\nproxy:\n  record_route:\nlog:\n",
+		"keys with no value": "listen:\n  udp:\nregistrar:\nauth:\n  nonce_lifetime:\n  register:\nproxy:\n  record_route:\nlog:\nadmin:\n  listen:\ntrace:\n  enabled:\n  max_age:\n",
 	} {
 		t.Run(name, func(t *testing.T) {
 			cfg, err := Parse("empty.yaml", []byte(data))
@@ -221,7 +227,7 @@ func TestUnknownKeysRefused(t *testing.T) {
 			name: "top level",
 			yaml: "listen:\n  udp: 5070\nlistn:\n  tcp: 5070\n",
 			want: `bad.yaml: line 3: unknown key "listn"`,
-			hint: "(the top level has: listen, domains, data_dir, registrar, acl, ratelimit, auth, proxy, media, users, routes, log)",
+			hint: "(the top level has: listen, domains, data_dir, registrar, acl, ratelimit, auth, proxy, media, users, routes, log, admin, trace)",
 		},
 		{
 			name: "nested",
@@ -240,6 +246,18 @@ func TestUnknownKeysRefused(t *testing.T) {
 			yaml: "users:\n  - user: alice\n    passwd: secret\n",
 			want: `bad.yaml: line 3: unknown key "passwd"`,
 			hint: "(each entry of users has: user, domain, password, ha1_md5, ha1_sha256, dnd, forward_to, forward_mode, max_calls)",
+		},
+		{
+			name: "in admin",
+			yaml: "admin:\n  address: 0.0.0.0:5065\n",
+			want: `bad.yaml: line 2: unknown key "address"`,
+			hint: "(admin has: listen, token)",
+		},
+		{
+			name: "in trace",
+			yaml: "trace:\n  max_size: 100\n",
+			want: `bad.yaml: line 2: unknown key "max_size"`,
+			hint: "(trace has: enabled, max_calls, max_age)",
 		},
 		{
 			name: "key given twice",
@@ -334,6 +352,23 @@ func TestBadValuesRefused(t *testing.T) {
 		{"log level loud", "log:\n  level: loud\n", 2, "log.level", `"loud" is not one of debug, info, warn, error`},
 		{"log level in capitals", "log:\n  level: INFO\n", 2, "log.level", "is not one of"},
 		{"log format xml", "log:\n  format: xml\n", 2, "log.format", `"xml" is not one of text, json`},
+		// admin
+		{"admin on every address without a token", "admin:\n  listen: 0.0.0.0:5065\n", 1, "admin.token", `required because admin.listen "0.0.0.0:5065" is not a loopback address`},
+		{"admin on all addresses, no host", "admin:\n  listen: \":5065\"\n", 1, "admin.token", "is not a loopback address"},
+		{"admin on a LAN address, token empty", "admin:\n  listen: 192.168.1.10:5065\n  token: \"\"\n", 3, "admin.token", "set a token or listen on 127.0.0.1"},
+		{"admin without a port", "admin:\n  listen: 127.0.0.1\n", 2, "admin.listen", `"127.0.0.1" is not IP:PORT, such as 127.0.0.1:5065`},
+		{"admin port too high", "admin:\n  listen: 127.0.0.1:70000\n", 2, "admin.listen", `port "70000" is not a number from 0 to 65535`},
+		{"admin on a host name", "admin:\n  listen: admin.example.com:5065\n  token: 0123456789abcdef0123\n", 2, "admin.listen", `"admin.example.com" is not an IP address`},
+		{"admin token too short", "admin:\n  token: secret\n", 2, "admin.token", "6 characters is too short; use at least 16"},
+		{"admin token with a space", "admin:\n  token: \"0123456789 abcdef\"\n", 2, "admin.token", "printable ASCII without spaces"},
+		{"admin listen a list", "admin:\n  listen: [127.0.0.1:5065]\n", 2, "admin.listen", "expected a single value, got a list"},
+		// trace
+		{"trace max_calls negative", "trace:\n  max_calls: -1\n", 2, "trace.max_calls", "must be 0 (no bound) or more, got -1"},
+		{"trace max_age negative", "trace:\n  max_age: -1h\n", 2, "trace.max_age", "must be 0 (no bound) or more, got -1h0m0s"},
+		{"trace max_age too short", "trace:\n  max_age: 30s\n", 2, "trace.max_age", "30s is too short (at least 1m"},
+		{"trace max_age not a duration", "trace:\n  max_age: 1 day\n", 2, "trace.max_age", `"1 day" is not a duration`},
+		{"trace unbounded", "trace:\n  max_calls: 0\n  max_age: 0s\n", 1, "trace", "both 0, so the record would grow without bound"},
+		{"trace enabled not a boolean", "trace:\n  enabled: yes please\n", 2, "trace.enabled", `"yes please" is not true or false`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -443,6 +478,30 @@ func TestGoodValuesAccepted(t *testing.T) {
 		{"user in localhost when no domains", "users:\n  - {user: alice, domain: localhost, password: a}\n", nil},
 		{"user name with allowed punctuation", "users:\n  - {user: \"+4930123_x.y\", password: a}\n", nil},
 		{"IPv6 domain", "domains: ['::1']\n", nil},
+		{"admin off", "admin: {listen: \"\"}\n", func(t *testing.T, c Config) {
+			if c.Admin.Listen != "" || c.Admin.Loopback() {
+				t.Errorf("admin = %+v", c.Admin)
+			}
+		}},
+		{"admin on IPv6 loopback and localhost", "admin: {listen: \"[::1]:5065\"}\n", func(t *testing.T, c Config) {
+			if !c.Admin.Loopback() {
+				t.Errorf("[::1]:5065 is not loopback")
+			}
+			if !(Admin{Listen: "localhost:5065"}).Loopback() || !(Admin{Listen: "127.0.0.2:0"}).Loopback() {
+				t.Errorf("localhost or 127.0.0.2 not loopback")
+			}
+		}},
+		{"admin on every address with a token", "admin: {listen: \"0.0.0.0:5065\", token: 0123456789abcdef0123}\n", func(t *testing.T, c Config) {
+			if c.Admin.Loopback() || c.Admin.Token != "0123456789abcdef0123" {
+				t.Errorf("admin = %+v", c.Admin)
+			}
+		}},
+		{"admin on a free port", "admin: {listen: \"127.0.0.1:0\"}\n", nil},
+		{"trace off, one bound", "trace: {enabled: false, max_calls: 0, max_age: 1h}\n", func(t *testing.T, c Config) {
+			if c.Trace.RecordingOn() || c.Trace.MaxCalls != 0 || c.Trace.MaxAge.Duration != time.Hour {
+				t.Errorf("trace = %+v", c.Trace)
+			}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -81,6 +81,9 @@ func New(cfg config.Config, opts Options) (*Server, error) {
 	if opts.Users == nil || opts.Locations == nil {
 		return nil, errors.New("server: a user store and a location store are required")
 	}
+	if opts.Tracer != nil {
+		wiretap.install() // before any listener goroutine reads sipgo's debug flag
+	}
 	cfgUsers, err := ConfigUsers(cfg)
 	if err != nil {
 		return nil, err

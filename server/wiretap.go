@@ -13,10 +13,12 @@ import (
 // The wire tap. sipgo shows every message it reads or writes, retransmissions and the
 // responses it sends by itself (100 Trying, 487, stateless 400) included, to one
 // process-wide tracer, and only while sip.SIPDebug is on. siplens installs that tracer
-// once: a dispatcher that hands each message to the recorder of the server that owns the
-// local address, or else to the latest server started (sockets sipgo opens for outgoing
-// requests have addresses of their own). Keeping this in one file keeps the global in one
-// place.
+// once, before any listener runs (sipgo reads the flag unsynchronised): a dispatcher that
+// hands each message to the recorder of the server that owns the local address. A message
+// on another socket is either another user agent in the same process talking to a server
+// (its remote address is a server's listener: the server records its own side, so it is
+// skipped) or siplens sending from a socket sipgo opened for an outgoing request (it goes
+// to the latest server started). Keeping this in one file keeps the global in one place.
 var wiretap = &tapDispatcher{byLocal: map[string]*trace.Tracer{}}
 
 type tapDispatcher struct {
@@ -26,12 +28,17 @@ type tapDispatcher struct {
 	once    sync.Once
 }
 
-// attach routes messages on the given local addresses to t.
-func (d *tapDispatcher) attach(t *trace.Tracer, locals []string) {
+// install turns the tap on, once per process, before any sipgo goroutine of ours runs.
+func (d *tapDispatcher) install() {
 	d.once.Do(func() {
 		sip.SIPDebugTracer(d)
 		sip.SIPDebug = true
 	})
+}
+
+// attach routes messages on the given local addresses to t.
+func (d *tapDispatcher) attach(t *trace.Tracer, locals []string) {
+	d.install()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, l := range locals {
@@ -54,21 +61,24 @@ func (d *tapDispatcher) detach(t *trace.Tracer, locals []string) {
 	}
 }
 
-func (d *tapDispatcher) route(laddr string) *trace.Tracer {
+func (d *tapDispatcher) route(laddr, raddr string) *trace.Tracer {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	if t, ok := d.byLocal[laddr]; ok {
 		return t
 	}
+	if _, peer := d.byLocal[raddr]; peer {
+		return nil // another user agent of this process talking to a server
+	}
 	return d.latest
 }
 
 func (d *tapDispatcher) SIPTraceRead(transport, laddr, raddr string, msg []byte) {
-	d.route(laddr).SIPTraceRead(transport, laddr, raddr, msg)
+	d.route(laddr, raddr).SIPTraceRead(transport, laddr, raddr, msg)
 }
 
 func (d *tapDispatcher) SIPTraceWrite(transport, laddr, raddr string, msg []byte) {
-	d.route(laddr).SIPTraceWrite(transport, laddr, raddr, msg)
+	d.route(laddr, raddr).SIPTraceWrite(transport, laddr, raddr, msg)
 }
 
 // tapLocals are the addresses a server's listeners see as their own.

@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/siplens/siplens/admin"
+	"github.com/siplens/siplens/diag"
+)
+
+// stringList is a flag that may be given several times.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ", ") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+func runShow(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("show", "show CALL-ID [--format text|mermaid|svg|json] [--name IP[:PORT]=LABEL ...] [--verbose] [--admin URL] [--token T]", stderr)
+	format := fs.String("format", "text", "text (the diagnosis, then the ladder), or only the ladder as mermaid, svg or json")
+	var names stringList
+	fs.Var(&names, "name", "label a host on the ladder: 10.0.0.5=pbx or 10.0.0.5:5060=pbx (repeatable)")
+	verbose := fs.Bool("verbose", false, "also draw the decisions that only repeat an arrow (branch answers)")
+	af := addAdminFlags(fs)
+	pos, code, ok := parseInterleaved(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return 2
+	}
+	callID := pos[0]
+	if callID == "" {
+		return usageError(fs, stderr, "the Call-ID is empty")
+	}
+	if !slices.Contains(admin.LadderFormats, *format) {
+		return usageError(fs, stderr, "--format %q: give one of %s", *format, strings.Join(admin.LadderFormats, ", "))
+	}
+	if _, err := diag.ParseNames(names); err != nil {
+		return usageError(fs, stderr, "--name: %v", err)
+	}
+	c, err := af.client()
+	if err != nil {
+		return usageError(fs, stderr, "%v", err)
+	}
+	q := url.Values{}
+	for _, n := range names {
+		q.Add("name", n)
+	}
+	if *verbose {
+		q.Set("verbose", "true")
+	}
+	path := "/api/calls/" + escapeSegment(callID)
+	if *format != "text" {
+		q.Set("format", *format)
+		body, err := c.get(path+"/ladder", q)
+		if err != nil {
+			return c.failCall(stderr, callID, err)
+		}
+		if _, err := stdout.Write(body); err != nil {
+			return errorf(stderr, "%v", err)
+		}
+		return 0
+	}
+	// One request gives the diagnosis and the ladder of the same moment of the record.
+	body, err := c.get(path, q)
+	if err != nil {
+		return c.failCall(stderr, callID, err)
+	}
+	var d admin.CallDetail
+	if err := json.Unmarshal(body, &d); err != nil || d.Ladder == nil {
+		return errorf(stderr, "the admin API at %s answered something that is not a call: %v", c.base, cmpErr(err, "no ladder"))
+	}
+	var out bytes.Buffer
+	if err := d.Diagnosis.WriteText(&out); err != nil {
+		return errorf(stderr, "%v", err)
+	}
+	out.WriteString("\n")
+	if err := d.Ladder.WriteText(&out); err != nil {
+		return errorf(stderr, "%v", err)
+	}
+	if _, err := stdout.Write(out.Bytes()); err != nil {
+		return errorf(stderr, "%v", err)
+	}
+	return 0
+}
+
+// failCall is fail with the words for an unknown Call-ID.
+func (c *adminClient) failCall(stderr io.Writer, callID string, err error) int {
+	var ae *apiError
+	if errors.As(err, &ae) && ae.status == http.StatusNotFound && strings.HasPrefix(ae.text, "no call with Call-ID") {
+		return errorf(stderr, "no recorded call has Call-ID %s (it may be older than trace.max_age, or the Call-ID is mistyped); siplens calls lists the recent ones",
+			strconv.Quote(callID))
+	}
+	return c.fail(stderr, err)
+}
+
+// escapeSegment escapes a Call-ID as one path segment; "." and ".." too, which a path
+// would otherwise resolve.
+func escapeSegment(s string) string {
+	switch s {
+	case ".":
+		return "%2E"
+	case "..":
+		return "%2E%2E"
+	}
+	return url.PathEscape(s)
+}
+
+func cmpErr(err error, otherwise string) error {
+	if err != nil {
+		return err
+	}
+	return errors.New(otherwise)
+}
