@@ -235,22 +235,28 @@ func kindName(k yaml.Kind) string {
 
 func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
 
+// on returns a new pointer to true. Every optional boolean gets its own: decoding
+// "enabled: false" into one shared pointer would switch every other option off with it.
+func on() *bool {
+	v := true
+	return &v
+}
+
 // Default returns the embedded defaults: what `siplens serve` runs with and no file.
 func Default() Config {
-	yes := true
 	return Config{
 		Listen:    Listen{Address: "0.0.0.0", UDP: 5060, TCP: 5060},
 		Registrar: Registrar{MinExpires: 60, MaxExpires: 7200, DefaultExpires: 3600, MaxContacts: 10},
 		Auth: Auth{
 			Algorithms:    []string{"MD5"},
 			NonceLifetime: Duration{5 * time.Minute},
-			Register:      &yes,
-			Calls:         &yes,
+			Register:      on(),
+			Calls:         on(),
 			Lockout:       Lockout{MaxFailures: 10, Window: Duration{time.Minute}, Cooldown: Duration{5 * time.Minute}},
 		},
 		RateLimit: RateLimit{MaxInProgress: 20000, RetryAfter: 5},
 		Proxy: Proxy{
-			RecordRoute:     &yes,
+			RecordRoute:     on(),
 			Forking:         "parallel",
 			NoAnswerTimeout: Duration{180 * time.Second},
 			MaxMessageSize:  16384,
@@ -258,7 +264,7 @@ func Default() Config {
 		},
 		Log:   Log{Level: "info", Format: "text"},
 		Admin: Admin{Listen: "127.0.0.1:5065"},
-		Trace: Trace{Enabled: &yes, MaxCalls: 10000, MaxAge: Duration{24 * time.Hour}},
+		Trace: Trace{Enabled: on(), MaxCalls: 10000, MaxAge: Duration{24 * time.Hour}},
 	}
 }
 
@@ -305,18 +311,17 @@ func Parse(path string, data []byte) (Config, error) {
 // and realms are keyed by the lower-case canonical domain) and puts the default back into
 // a boolean given with no value ("register:").
 func (c *Config) normalize() {
-	yes := true
 	if c.Auth.Register == nil {
-		c.Auth.Register = &yes
+		c.Auth.Register = on()
 	}
 	if c.Auth.Calls == nil {
-		c.Auth.Calls = &yes
+		c.Auth.Calls = on()
 	}
 	if c.Proxy.RecordRoute == nil {
-		c.Proxy.RecordRoute = &yes
+		c.Proxy.RecordRoute = on()
 	}
 	if c.Trace.Enabled == nil {
-		c.Trace.Enabled = &yes
+		c.Trace.Enabled = on()
 	}
 	for i, d := range c.Domains {
 		c.Domains[i] = strings.ToLower(d)

@@ -693,3 +693,34 @@ func TestCheckUserName(t *testing.T) {
 		}
 	}
 }
+
+// TestBooleansAreIndependent: switching one optional boolean off leaves the others on
+// (they once shared one pointer, so trace.enabled: false also turned Record-Route and
+// authentication off).
+func TestBooleansAreIndependent(t *testing.T) {
+	for _, tt := range []struct {
+		yaml  string
+		check func(Config) bool
+	}{
+		{"trace: {enabled: false}\n", func(c Config) bool {
+			return !c.Trace.RecordingOn() && c.Proxy.RecordRouteOn() && c.Auth.RegisterAuthOn() && c.Auth.CallsAuthOn()
+		}},
+		{"proxy: {record_route: false}\n", func(c Config) bool {
+			return !c.Proxy.RecordRouteOn() && c.Trace.RecordingOn() && c.Auth.RegisterAuthOn() && c.Auth.CallsAuthOn()
+		}},
+		{"auth: {calls: false}\n", func(c Config) bool {
+			return !c.Auth.CallsAuthOn() && c.Auth.RegisterAuthOn() && c.Proxy.RecordRouteOn() && c.Trace.RecordingOn()
+		}},
+	} {
+		cfg, err := Parse("t.yaml", []byte(tt.yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !tt.check(cfg) {
+			t.Errorf("%q switched another option too: %+v %+v %+v", tt.yaml, cfg.Auth, cfg.Proxy, cfg.Trace)
+		}
+		if !Default().Proxy.RecordRouteOn() {
+			t.Fatalf("parsing %q changed the defaults", tt.yaml)
+		}
+	}
+}
