@@ -2,12 +2,14 @@ package e2e
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/siplens/siplens/config"
 	"github.com/siplens/siplens/diag"
+	"github.com/siplens/siplens/siptest"
 )
 
 // diagnosisOf renders the diagnosis of the recorded call to toUser.
@@ -134,6 +136,70 @@ func TestDiagnosisAuth(t *testing.T) {
 		d, text := diagnosisOf(t, srv, "REGISTER", "carol")
 		if d.FinalCode != 403 || !strings.Contains(text, "locked out") {
 			t.Fatalf("final %d, want 403 told as a lockout:\n%s", d.FinalCode, text)
+		}
+	})
+}
+
+// inviteTo is a raw INVITE from alice@localhost to user@host, answered 407 or not at all
+// depending on policy; tests that need no authentication trust loopback.
+func inviteTo(user, host, extra string) []byte {
+	return crlf("INVITE sip:" + user + "@" + host + " SIP/2.0\nVia: SIP/2.0/UDP {{local}};branch={{branch}};rport\nFrom: <sip:alice@localhost>;tag={{tag}}\nTo: <sip:" + user + "@" + host + ">\nCall-ID: {{call_id}}\nCSeq: 1 INVITE\nContact: <sip:alice@{{local}}>\nMax-Forwards: 70\n" + extra + "Content-Length: 0\n\n")
+}
+
+// TestDiagnosisOfPolicyRefusals: the 403s, the rate limit's 503, Max-Forwards' 483 and a
+// loop's 482, each produced on the wire and told apart by the diagnosis.
+func TestDiagnosisOfPolicyRefusals(t *testing.T) {
+	trust := func(c *config.Config) { c.Auth.Trusted = []string{"127.0.0.1"} }
+	cases := []struct {
+		name    string
+		edit    func(*config.Config)
+		send    []byte
+		times   int
+		to      string
+		code    int
+		outcome string
+		want    []string
+	}{
+		{name: "403 by ACL rule", edit: func(c *config.Config) { c.ACL.Deny = []string{"127.0.0.0/8"} },
+			send: inviteTo("bob", "localhost", ""), to: "bob", code: 403, outcome: "rejected", want: []string{"acl", "127.0.0.0/8"}},
+		{name: "403 relay refused", edit: trust,
+			send: inviteTo("bob", "example.org", ""), to: "bob", code: 403, outcome: "rejected", want: []string{"example.org", "relay"}},
+		{name: "503 rate limit", edit: func(c *config.Config) {
+			trust(c)
+			c.RateLimit.PerSource, c.RateLimit.PerSourceBurst, c.RateLimit.RetryAfter = 0.1, 1, 7
+		}, send: inviteTo("nobody", "localhost", ""), times: 2, to: "nobody", code: 503, outcome: "rejected", want: []string{"ratelimit", "7 s"}},
+		{name: "483 Max-Forwards", edit: trust,
+			send: []byte(strings.Replace(string(inviteTo("bob", "localhost", "")), "Max-Forwards: 70", "Max-Forwards: 0", 1)), to: "bob", code: 483, want: []string{"Max-Forwards"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			srv := startServer(t, "", c.edit)
+			times := c.times
+			if times == 0 {
+				times = 1
+			}
+			for i := 0; i < times; i++ {
+				finalOf(t, siptest.SendUDP(t, srv.Addr, c.send, 200*time.Millisecond))
+			}
+			d, text := diagnosisOf(t, srv, "INVITE", c.to)
+			if d.FinalCode != c.code || (c.outcome != "" && string(d.Outcome) != c.outcome) {
+				t.Fatalf("final %d outcome %q, want %d %q:\n%s", d.FinalCode, d.Outcome, c.code, c.outcome, text)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("the diagnosis does not mention %q:\n%s", w, text)
+				}
+			}
+		})
+	}
+	t.Run("482 loop", func(t *testing.T) {
+		a, b := startServer(t, "", trust), startServer(t, "", trust)
+		registerRaw(t, a, "udp", "bob", "<sip:bob@127.0.0.1:"+strconv.Itoa(b.Port)+">")
+		registerRaw(t, b, "udp", "bob", "<sip:bob@127.0.0.1:"+strconv.Itoa(a.Port)+">")
+		finalOf(t, siptest.SendUDP(t, a.Addr, inviteTo("bob", "localhost", ""), 2*time.Second))
+		d, text := diagnosisOf(t, a, "INVITE", "bob")
+		if d.FinalCode != 482 || !strings.Contains(strings.ToLower(text), "loop") {
+			t.Fatalf("final %d, want 482 told as a loop:\n%s", d.FinalCode, text)
 		}
 	})
 }

@@ -166,7 +166,7 @@ func (s *testServer) call(t *testing.T, method, toUser string) *trace.Call {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no finished %s call to %s was recorded (%d calls)", method, toUser, len(sums))
+			t.Fatalf("no finished %s call to %s was recorded (%d calls: %+v)", method, toUser, len(sums), sums)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
