@@ -2,7 +2,6 @@ package trace
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -279,14 +278,4 @@ func (c *Call) Clone() *Call {
 		out.Messages[i].Raw = slices.Clone(out.Messages[i].Raw)
 	}
 	return out
-}
-
-// eventJSON is the stored form of an event: the fields the SQLite sink does not keep in
-// columns of their own.
-func marshalEvent(ev *Event) ([]byte, error) {
-	b, err := json.Marshal(ev)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s event: %w", ev.Kind, err)
-	}
-	return b, nil
 }

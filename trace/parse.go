@@ -397,11 +397,16 @@ func ViaSentBy(via string) (sentBy, received, rport string) {
 // CallIDOf finds the Call-ID of raw message bytes without parsing the rest: the wire tap's
 // writer calls it for every message. It returns "" when there is none.
 func CallIDOf(raw []byte) string {
+	return string(callIDBytes(raw))
+}
+
+// callIDBytes is CallIDOf without the copy: the writer looks the call up with it first.
+func callIDBytes(raw []byte) []byte {
 	raw = trimLeadingCRLF(raw)
 	// Skip the start line.
 	nl := bytes.IndexByte(raw, '\n')
 	if nl < 0 {
-		return ""
+		return nil
 	}
 	rest := raw[nl+1:]
 	for len(rest) > 0 {
@@ -413,7 +418,7 @@ func CallIDOf(raw []byte) string {
 		}
 		line = bytes.TrimSuffix(line, []byte("\r"))
 		if len(line) == 0 {
-			return "" // end of headers
+			return nil // end of headers
 		}
 		colon := bytes.IndexByte(line, ':')
 		if colon <= 0 {
@@ -421,8 +426,8 @@ func CallIDOf(raw []byte) string {
 		}
 		name := bytes.TrimSpace(line[:colon])
 		if (len(name) == 1 && (name[0] == 'i' || name[0] == 'I')) || bytes.EqualFold(name, []byte("call-id")) {
-			return string(bytes.TrimSpace(line[colon+1:]))
+			return bytes.TrimSpace(line[colon+1:])
 		}
 	}
-	return ""
+	return nil
 }

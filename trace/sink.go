@@ -16,7 +16,9 @@ var ErrNotFound = errors.New("trace: call not found")
 // reads while the server records).
 type Sink interface {
 	// Write stores a batch: new messages and events, appended to their calls, and the
-	// current summaries of the calls they belong to, replacing the stored ones.
+	// current summaries of the calls they belong to, replacing the stored ones. The
+	// Tracer reuses the batch's slices once Write returns: a sink keeps copies of the
+	// Message, Event and Summary values (it may keep the Raw bytes), never the slices.
 	Write(ctx context.Context, b Batch) error
 	// Call returns everything stored for one call, sorted, or ErrNotFound.
 	Call(ctx context.Context, callID string) (*Call, error)

@@ -7,22 +7,50 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
 )
 
 // SQLiteSink stores calls in SQLite: one table of call summaries, for lists and filters,
-// and one table of entries (messages and events) for the records themselves. The tables
-// are prefixed trace_ so that they can live in the same file as users and bindings.
+// and one table of entry chunks for the records themselves: each batch adds one row per
+// call it touches, holding that call's new messages and events in a compact binary form
+// (codec.go). The tables are prefixed trace_ so that they can live in the same file as
+// users and bindings.
 type SQLiteSink struct {
 	db     *sql.DB
 	ownsDB bool
+
+	// The writer's statements, prepared once (per connection, by database/sql) and reused
+	// by every batch; and its scratch space. Write is called by one goroutine at a time
+	// (Sink), mu only makes a misuse safe.
+	mu      sync.Mutex
+	stmts   map[stmtKey]*sql.Stmt
+	groups  map[string]int
+	chunks  []chunk
+	args    []any
+	returns map[string]int64
+}
+
+type stmtKey struct {
+	kind byte // 'u' upsert summaries, 'c' insert chunks
+	rows int
+}
+
+// chunk is what one batch adds to one call.
+type chunk struct {
+	callID  string
+	summary int // index in Batch.Summaries, or -1
+	data    []byte
+	msgs    []Message // only for a call without a summary in the batch (never the tracer's)
+	evs     []Event
 }
 
 const sqliteSchema = `
 CREATE TABLE IF NOT EXISTS trace_calls (
-	call_id TEXT PRIMARY KEY,
+	id INTEGER PRIMARY KEY,
+	call_id TEXT NOT NULL UNIQUE,
 	first_us INTEGER NOT NULL,
 	last_us INTEGER NOT NULL,
 	method TEXT NOT NULL,
@@ -37,20 +65,19 @@ CREATE TABLE IF NOT EXISTS trace_calls (
 );
 CREATE INDEX IF NOT EXISTS trace_calls_first ON trace_calls (first_us);
 CREATE INDEX IF NOT EXISTS trace_calls_last ON trace_calls (last_us);
-CREATE TABLE IF NOT EXISTS trace_entries (
+CREATE TABLE IF NOT EXISTS trace_chunks (
 	id INTEGER PRIMARY KEY,
-	call_id TEXT NOT NULL,
-	seq INTEGER NOT NULL,
-	time_us INTEGER NOT NULL,
-	kind INTEGER NOT NULL,      -- 1: message, 2: event
-	direction INTEGER NOT NULL, -- messages: 1 in, 2 out
-	transport TEXT NOT NULL,
-	local_addr TEXT NOT NULL,
-	remote_addr TEXT NOT NULL,
-	raw BLOB,                   -- messages: the bytes as on the wire
-	event TEXT                  -- events: the Event as JSON
+	call INTEGER NOT NULL, -- trace_calls.id
+	data BLOB NOT NULL     -- entries in the binary form of codec.go
 );
-CREATE INDEX IF NOT EXISTS trace_entries_call ON trace_entries (call_id, time_us, seq);
+CREATE INDEX IF NOT EXISTS trace_chunks_call ON trace_chunks (call);
+`
+
+// oldSchema drops the tables of the first layout (one row per entry), which this one
+// does not read: traces are diagnostics, not worth a migration.
+const oldSchema = `
+DROP TABLE IF EXISTS trace_entries;
+DROP TABLE IF EXISTS trace_calls;
 `
 
 const (
@@ -61,8 +88,12 @@ const (
 // OpenSQLite opens (creating if needed) a database file for traces. Close closes it.
 func OpenSQLite(path string) (*SQLiteSink, error) {
 	// WAL lets the admin API read while the writer writes; busy_timeout makes a second
-	// process (the CLI) wait for the lock instead of failing.
-	dsn := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	// process (the CLI) wait for the lock instead of failing. synchronous=OFF: the trace
+	// file is a diagnostic store of its own, and SQLite never calls fsync for it. A crash
+	// of siplens loses nothing (the WAL is in the OS's cache); a power loss or kernel crash
+	// may lose the last batches written before it, which is acceptable for call records,
+	// and costs nothing on every commit and checkpoint.
+	dsn := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(OFF)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open trace database %s: %w", path, err)
@@ -80,22 +111,132 @@ func OpenSQLite(path string) (*SQLiteSink, error) {
 // NewSQLiteSink uses a database the caller opened (the store's file, say) and creates
 // the tables if they are missing. Close then leaves the database open.
 func NewSQLiteSink(ctx context.Context, db *sql.DB) (*SQLiteSink, error) {
+	var old int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'trace_entries'`).Scan(&old); err != nil {
+		return nil, fmt.Errorf("create trace tables: %w", err)
+	}
+	if old > 0 {
+		if _, err := db.ExecContext(ctx, oldSchema); err != nil {
+			return nil, fmt.Errorf("drop old trace tables: %w", err)
+		}
+	}
 	if _, err := db.ExecContext(ctx, sqliteSchema); err != nil {
 		return nil, fmt.Errorf("create trace tables: %w", err)
 	}
-	return &SQLiteSink{db: db}, nil
+	return &SQLiteSink{db: db, stmts: map[stmtKey]*sql.Stmt{}, groups: map[string]int{}, returns: map[string]int64{}}, nil
 }
 
 // Close closes the database if OpenSQLite opened it.
 func (s *SQLiteSink) Close() error {
+	s.mu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	clear(s.stmts)
+	s.mu.Unlock()
 	if !s.ownsDB {
 		return nil
 	}
 	return s.db.Close()
 }
 
-// Write implements Sink: one transaction per batch.
+// maxRows is the most rows one statement writes: SQLite's cost is per statement as much
+// as per row. A batch uses statements of 64, 32, ... 1 rows, so at most 7 of each kind
+// are ever prepared.
+const maxRows = 64
+
+const summaryColumns = "call_id, first_us, last_us, method, from_aor, to_aor, code, outcome, producer, reason, messages, events"
+
+// prepare prepares the writer's statements, the first time. It must run outside a
+// transaction: the database may have one connection only, which the transaction holds.
+func (s *SQLiteSink) prepare(ctx context.Context) error {
+	if len(s.stmts) > 0 {
+		return nil
+	}
+	for rows := maxRows; rows >= 1; rows /= 2 {
+		for _, kind := range []byte{'u', 'c'} {
+			if err := s.prepareOne(ctx, stmtKey{kind, rows}); err != nil {
+				return err
+			}
+		}
+	}
+	return s.prepareOne(ctx, stmtKey{'k', 1})
+}
+
+// stmt is a prepared statement in tx.
+func (s *SQLiteSink) stmt(ctx context.Context, tx *sql.Tx, key stmtKey) (*sql.Stmt, error) {
+	st, ok := s.stmts[key]
+	if !ok {
+		return nil, fmt.Errorf("statement %c%d not prepared", key.kind, key.rows)
+	}
+	return tx.StmtContext(ctx, st), nil
+}
+
+func (s *SQLiteSink) prepareOne(ctx context.Context, key stmtKey) error {
+	{
+		var q string
+		switch key.kind {
+		case 'u':
+			row := "(?" + strings.Repeat(", ?", 11) + ")"
+			q = `INSERT INTO trace_calls (` + summaryColumns + `) VALUES ` + row + strings.Repeat(", "+row, key.rows-1) + `
+				ON CONFLICT (call_id) DO UPDATE SET first_us = excluded.first_us, last_us = excluded.last_us,
+					method = excluded.method, from_aor = excluded.from_aor, to_aor = excluded.to_aor,
+					code = excluded.code, outcome = excluded.outcome, producer = excluded.producer,
+					reason = excluded.reason, messages = excluded.messages, events = excluded.events
+				RETURNING id, call_id`
+		case 'c':
+			q = `INSERT INTO trace_chunks (call, data) VALUES (?, ?)` + strings.Repeat(", (?, ?)", key.rows-1)
+		case 'k':
+			// A call with entries but no summary in the batch: created with a summary of
+			// what the batch holds if new, left as it is otherwise.
+			q = `INSERT INTO trace_calls (` + summaryColumns + `) VALUES (?` + strings.Repeat(", ?", 11) + `)
+				ON CONFLICT (call_id) DO UPDATE SET call_id = call_id RETURNING id, call_id`
+		}
+		st, err := s.db.PrepareContext(ctx, q)
+		if err != nil {
+			clear(s.stmts)
+			return fmt.Errorf("prepare trace statements: %w", err)
+		}
+		s.stmts[key] = st
+	}
+	return nil
+}
+
+func summaryArgs(args []any, sum *Summary) []any {
+	return append(args, sum.CallID, sum.First.UnixMicro(), sum.Last.UnixMicro(), sum.Method,
+		sum.From, sum.To, sum.Code, string(sum.Outcome), sum.Producer, sum.Reason, sum.Messages, sum.Events)
+}
+
+// Write implements Sink: one transaction per batch, one summary and one chunk row per
+// call.
 func (s *SQLiteSink) Write(ctx context.Context, b Batch) (err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer s.reset()
+	// Group the entries by call.
+	for i := range b.Summaries {
+		s.group(b.Summaries[i].CallID, i)
+	}
+	for i := range b.Messages {
+		m := &b.Messages[i]
+		c := s.group(m.CallID, -1)
+		c.data = appendMessage(c.data, m)
+		if c.summary < 0 {
+			c.msgs = append(c.msgs, *m)
+		}
+	}
+	for i := range b.Events {
+		ev := &b.Events[i]
+		c := s.group(ev.CallID, -1)
+		c.data = appendEvent(c.data, ev)
+		if c.summary < 0 {
+			c.evs = append(c.evs, *ev)
+		}
+	}
+
+	if err := s.prepare(ctx); err != nil {
+		return err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("write trace batch: %w", err)
@@ -105,24 +246,66 @@ func (s *SQLiteSink) Write(ctx context.Context, b Batch) (err error) {
 			tx.Rollback()
 		}
 	}()
-	if err := s.insertEntries(ctx, tx, b); err != nil {
-		return err
+	// The summaries first: their upsert returns the id the chunks refer to.
+	for rest := b.Summaries; len(rest) > 0; {
+		n := rowsFor(len(rest))
+		st, err := s.stmt(ctx, tx, stmtKey{'u', n})
+		if err != nil {
+			return fmt.Errorf("write trace summaries: %w", err)
+		}
+		args := s.args[:0]
+		for i := range rest[:n] {
+			args = summaryArgs(args, &rest[i])
+		}
+		s.args = args
+		if err := s.returning(ctx, st, args); err != nil {
+			return fmt.Errorf("write trace summaries: %w", err)
+		}
+		rest = rest[n:]
 	}
-	upsert, err := tx.PrepareContext(ctx, `INSERT INTO trace_calls
-		(call_id, first_us, last_us, method, from_aor, to_aor, code, outcome, producer, reason, messages, events)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (call_id) DO UPDATE SET first_us = excluded.first_us, last_us = excluded.last_us,
-			method = excluded.method, from_aor = excluded.from_aor, to_aor = excluded.to_aor,
-			code = excluded.code, outcome = excluded.outcome, producer = excluded.producer,
-			reason = excluded.reason, messages = excluded.messages, events = excluded.events`)
-	if err != nil {
-		return fmt.Errorf("write trace batch: %w", err)
+	for i := range s.chunks {
+		c := &s.chunks[i]
+		if c.summary >= 0 || len(c.data) <= 1 {
+			continue
+		}
+		sum := Summarize(&Call{CallID: c.callID, Messages: c.msgs, Events: c.evs})
+		st, err := s.stmt(ctx, tx, stmtKey{'k', 1})
+		if err != nil {
+			return fmt.Errorf("write trace summaries: %w", err)
+		}
+		if err := s.returning(ctx, st, summaryArgs(s.args[:0], &sum)); err != nil {
+			return fmt.Errorf("write trace summaries: %w", err)
+		}
 	}
-	defer upsert.Close()
-	for _, sum := range b.Summaries {
-		if _, err := upsert.ExecContext(ctx, sum.CallID, sum.First.UnixMicro(), sum.Last.UnixMicro(), sum.Method,
-			sum.From, sum.To, sum.Code, string(sum.Outcome), sum.Producer, sum.Reason, sum.Messages, sum.Events); err != nil {
-			return fmt.Errorf("write summary of call %q: %w", sum.CallID, err)
+	// Then one chunk per call with entries.
+	rest := s.chunks
+	for len(rest) > 0 {
+		args := s.args[:0]
+		n := 0
+		for len(rest) > 0 && n < maxRows {
+			c := &rest[0]
+			rest = rest[1:]
+			if len(c.data) <= 1 {
+				continue // a summary without entries
+			}
+			id, ok := s.returns[c.callID]
+			if !ok {
+				return fmt.Errorf("write trace entries: no id for call %q", c.callID)
+			}
+			args = append(args, id, c.data)
+			n++
+		}
+		s.args = args
+		for len(args) > 0 {
+			rows := rowsFor(len(args) / 2)
+			st, err := s.stmt(ctx, tx, stmtKey{'c', rows})
+			if err != nil {
+				return fmt.Errorf("write trace entries: %w", err)
+			}
+			if _, err := st.ExecContext(ctx, args[:2*rows]...); err != nil {
+				return fmt.Errorf("write trace entries: %w", err)
+			}
+			args = args[2*rows:]
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -131,104 +314,106 @@ func (s *SQLiteSink) Write(ctx context.Context, b Batch) (err error) {
 	return nil
 }
 
-// rowsPerInsert is how many entries one INSERT statement writes: SQLite's cost is per
-// statement as much as per row, so the writer sends them in groups.
-const rowsPerInsert = 32
-
-const insertColumns = 10
-
-func insertStatement(rows int) string {
-	row := "(?" + strings.Repeat(", ?", insertColumns-1) + ")"
-	return `INSERT INTO trace_entries
-		(call_id, seq, time_us, kind, direction, transport, local_addr, remote_addr, raw, event)
-		VALUES ` + row + strings.Repeat(", "+row, rows-1)
+// rowsFor is the size of the statement that writes the next rows of n: the largest power
+// of two up to maxRows.
+func rowsFor(n int) int {
+	r := maxRows
+	for r > n {
+		r /= 2
+	}
+	return r
 }
 
-// insertEntries writes the batch's messages and events, rowsPerInsert at a time.
-func (s *SQLiteSink) insertEntries(ctx context.Context, tx *sql.Tx, b Batch) error {
-	args := make([]any, 0, rowsPerInsert*insertColumns)
-	for i := range b.Messages {
-		m := &b.Messages[i]
-		args = append(args, m.CallID, int64(m.Seq), m.Time.UnixMicro(), entryMessage,
-			int(m.Direction), m.Transport, m.Local, m.Remote, m.Raw, nil)
+// returning runs an upsert and notes the ids it returns.
+func (s *SQLiteSink) returning(ctx context.Context, st *sql.Stmt, args []any) error {
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return err
 	}
-	for i := range b.Events {
-		ev := &b.Events[i]
-		data, err := marshalEvent(ev)
-		if err != nil {
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id     int64
+			callID sql.RawBytes
+		)
+		if err := rows.Scan(&id, &callID); err != nil {
 			return err
 		}
-		args = append(args, ev.CallID, int64(ev.Seq), ev.Time.UnixMicro(), entryEvent, 0, "", "", "", nil, string(data))
-	}
-	var full *sql.Stmt
-	for len(args) > 0 {
-		rows := min(len(args)/insertColumns, rowsPerInsert)
-		chunk := args[:rows*insertColumns]
-		args = args[rows*insertColumns:]
-		var err error
-		if rows == rowsPerInsert {
-			if full == nil {
-				if full, err = tx.PrepareContext(ctx, insertStatement(rowsPerInsert)); err != nil {
-					return fmt.Errorf("write trace entries: %w", err)
-				}
-				defer full.Close()
-			}
-			_, err = full.ExecContext(ctx, chunk...)
-		} else {
-			_, err = tx.ExecContext(ctx, insertStatement(rows), chunk...)
-		}
-		if err != nil {
-			return fmt.Errorf("write trace entries: %w", err)
+		if g, ok := s.groups[string(callID)]; ok {
+			s.returns[s.chunks[g].callID] = id
 		}
 	}
-	return nil
+	return rows.Err()
+}
+
+// group returns the chunk of a call in the batch being written.
+func (s *SQLiteSink) group(callID string, summary int) *chunk {
+	if g, ok := s.groups[callID]; ok {
+		return &s.chunks[g]
+	}
+	s.groups[callID] = len(s.chunks)
+	if len(s.chunks) < cap(s.chunks) {
+		s.chunks = s.chunks[:len(s.chunks)+1]
+	} else {
+		s.chunks = append(s.chunks, chunk{})
+	}
+	c := &s.chunks[len(s.chunks)-1]
+	c.callID, c.summary = callID, summary
+	c.data = append(c.data[:0], chunkVersion)
+	c.msgs, c.evs = c.msgs[:0], c.evs[:0]
+	return c
+}
+
+// reset forgets the batch, keeping the memory for the next one (but not big buffers
+// a batch of huge messages left behind).
+func (s *SQLiteSink) reset() {
+	for i := range s.chunks {
+		c := &s.chunks[i]
+		c.callID = ""
+		if cap(c.data) > 64<<10 {
+			c.data = nil
+		}
+		clear(c.msgs)
+		clear(c.evs)
+	}
+	s.chunks = s.chunks[:0]
+	clear(s.groups)
+	clear(s.returns)
+	clear(s.args)
+	s.args = s.args[:0]
 }
 
 // Call implements Sink.
 func (s *SQLiteSink) Call(ctx context.Context, callID string) (*Call, error) {
-	var exists int
-	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM trace_calls WHERE call_id = ?`, callID).Scan(&exists)
+	var id int64
+	err := s.db.QueryRowContext(ctx, `SELECT id FROM trace_calls WHERE call_id = ?`, callID).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read call %q: %w", callID, err)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, time_us, kind, direction, transport, local_addr, remote_addr, raw, event
-		FROM trace_entries WHERE call_id = ? ORDER BY time_us, seq, id`, callID)
+	rows, err := s.db.QueryContext(ctx, `SELECT data FROM trace_chunks WHERE call = ? ORDER BY id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("read call %q: %w", callID, err)
 	}
 	defer rows.Close()
 	c := &Call{CallID: callID}
 	for rows.Next() {
-		var (
-			seq, timeUS             int64
-			kind, dir               int
-			transport, local, remot string
-			raw                     []byte
-			event                   sql.NullString
-		)
-		if err := rows.Scan(&seq, &timeUS, &kind, &dir, &transport, &local, &remot, &raw, &event); err != nil {
+		var data []byte
+		if err := rows.Scan(&data); err != nil {
 			return nil, fmt.Errorf("read call %q: %w", callID, err)
 		}
-		at := time.UnixMicro(timeUS).UTC()
-		switch kind {
-		case entryMessage:
-			c.Messages = append(c.Messages, Message{CallID: callID, Seq: uint64(seq), Time: at,
-				Direction: Direction(dir), Transport: transport, Local: local, Remote: remot, Raw: raw})
-		case entryEvent:
-			var ev Event
-			if err := json.Unmarshal([]byte(event.String), &ev); err != nil {
-				return nil, fmt.Errorf("read an event of call %q: %w", callID, err)
-			}
-			ev.CallID, ev.Seq, ev.Time = callID, uint64(seq), at
-			c.Events = append(c.Events, ev)
+		if err := decodeChunk(c, data); err != nil {
+			return nil, fmt.Errorf("read call %q: %w", callID, err)
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read call %q: %w", callID, err)
 	}
+	// Chunks are read in the order they were written, and the sort is stable: entries
+	// with the same time and Seq (from before and after a restart) stay in that order.
+	c.Sort()
 	return c, nil
 }
 
@@ -243,7 +428,12 @@ func (s *SQLiteSink) Calls(ctx context.Context, q Query) ([]Summary, error) {
 		add("call_id = ?", q.CallID)
 	}
 	if len(q.CallIDs) > 0 {
-		add("call_id IN (?"+strings.Repeat(", ?", len(q.CallIDs)-1)+")", anys(q.CallIDs)...)
+		// One parameter whatever the number of Call-IDs: the statement text stays the same.
+		ids, err := json.Marshal(q.CallIDs)
+		if err != nil {
+			return nil, fmt.Errorf("list calls: %w", err)
+		}
+		add("call_id IN (SELECT value FROM json_each(?))", string(ids))
 	}
 	if q.Code != 0 {
 		add("code = ?", q.Code)
@@ -308,14 +498,6 @@ func (s *SQLiteSink) Calls(ctx context.Context, q Query) ([]Summary, error) {
 	return out, nil
 }
 
-func anys(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
-	}
-	return out
-}
-
 func escapeLike(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return r.Replace(s)
@@ -337,28 +519,28 @@ func (s *SQLiteSink) Prune(ctx context.Context, r Retention, now time.Time) (rem
 	}()
 	// The victims go into a temporary table first, so that entries and summaries are
 	// deleted for exactly the same calls.
-	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS trace_prune (call_id TEXT PRIMARY KEY)`); err != nil {
+	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS trace_prune_ids (id INTEGER PRIMARY KEY)`); err != nil {
 		return 0, fmt.Errorf("prune traces: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM trace_prune`); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM trace_prune_ids`); err != nil {
 		return 0, fmt.Errorf("prune traces: %w", err)
 	}
 	if r.MaxAge > 0 {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO trace_prune SELECT call_id FROM trace_calls WHERE last_us < ?`,
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO trace_prune_ids SELECT id FROM trace_calls WHERE last_us < ?`,
 			now.Add(-r.MaxAge).UnixMicro()); err != nil {
 			return 0, fmt.Errorf("prune traces by age: %w", err)
 		}
 	}
 	if r.MaxCalls > 0 {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO trace_prune
-			SELECT call_id FROM trace_calls ORDER BY last_us DESC, call_id DESC LIMIT -1 OFFSET ?`, r.MaxCalls); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO trace_prune_ids
+			SELECT id FROM trace_calls ORDER BY last_us DESC, call_id DESC LIMIT -1 OFFSET ?`, r.MaxCalls); err != nil {
 			return 0, fmt.Errorf("prune traces by count: %w", err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM trace_entries WHERE call_id IN (SELECT call_id FROM trace_prune)`); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM trace_chunks WHERE call IN (SELECT id FROM trace_prune_ids)`); err != nil {
 		return 0, fmt.Errorf("prune trace entries: %w", err)
 	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM trace_calls WHERE call_id IN (SELECT call_id FROM trace_prune)`)
+	res, err := tx.ExecContext(ctx, `DELETE FROM trace_calls WHERE id IN (SELECT id FROM trace_prune_ids)`)
 	if err != nil {
 		return 0, fmt.Errorf("prune trace calls: %w", err)
 	}

@@ -137,6 +137,7 @@ type summarizer struct {
 	// answers holds the last final answer event per CSeq number, to name the producer.
 	answers  map[uint32]Event
 	lastSeen time.Time // when the writer last touched it (for eviction)
+	gen      uint64    // the writer's batch that last touched it
 }
 
 func newSummarizer(callID string) *summarizer {
@@ -157,39 +158,42 @@ func (z *summarizer) touch(t time.Time) {
 func (z *summarizer) message(m *Message) {
 	z.summary.Messages++
 	z.touch(m.Time)
-	p, err := Parse(m.Raw)
-	if err != nil {
+	p, ok := factsOf(m.Raw)
+	if !ok {
 		return
 	}
 	s := &z.summary
-	cseq, cseqMethod := p.CSeq()
-	if p.Request {
+	cseq, cseqMethod := p.cseq, p.cseqMethod
+	if p.request {
+		toTag := func() string { return Param(p.to, "tag") }
 		switch {
 		case s.Method == "":
-			s.Method = p.Method
-			s.From, s.To = AOR(p.Get("From")), AOR(p.Get("To"))
+			s.Method = internMethod(p.method)
+			// AOR builds new strings or returns pieces of the value: clone, so that the
+			// summary does not keep the message's bytes.
+			s.From, s.To = strings.Clone(AOR(p.from)), strings.Clone(AOR(p.to))
 			z.dir = m.Direction
-			if p.ToTag() == "" {
+			if toTag() == "" {
 				z.attempts = append(z.attempts, cseq)
 			}
-		case p.Method == s.Method && m.Direction == z.dir && p.ToTag() == "" && !slices.Contains(z.attempts, cseq):
+		case p.method == s.Method && m.Direction == z.dir && toTag() == "" && !slices.Contains(z.attempts, cseq):
 			z.attempts = append(z.attempts, cseq)
 		}
 		return
 	}
 	// (A request without CSeq gets an answer without one: it counts as CSeq 0.)
-	if !p.IsFinal() || m.Direction == z.dir || (cseqMethod != s.Method && cseqMethod != "") || !slices.Contains(z.attempts, cseq) {
+	if p.code < 200 || m.Direction == z.dir || (cseqMethod != s.Method && cseqMethod != "") || !slices.Contains(z.attempts, cseq) {
 		return
 	}
 	switch {
 	case s.Code == 0, cseq > z.codeCSeq:
-	case cseq == z.codeCSeq && p.Code < 300 && s.Code >= 300:
+	case cseq == z.codeCSeq && p.code < 300 && s.Code >= 300:
 		// A 2xx that crossed a CANCEL is relayed after the 487 (RFC 3261 16.7 step 10):
 		// the call was answered after all.
 	default:
 		return // a retransmission, or a later 2xx of a forked call: the first one counts
 	}
-	s.Code, z.codeCSeq = p.Code, cseq
+	s.Code, z.codeCSeq = p.code, cseq
 	s.Producer, s.Reason = "", ""
 	z.resolveProducer()
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -24,7 +25,8 @@ type Options struct {
 	// block the request path. Default 16384.
 	QueueSize int
 	// BatchSize and FlushInterval: the writer hands a batch to the sink when it holds this
-	// many entries, or this long after the first one arrived. Defaults 512 and 100 ms.
+	// many entries, or this long after the first one arrived. Defaults 2048 and 100 ms.
+	// Big batches are cheap ones: the SQLite sink writes one row per call per batch.
 	BatchSize     int
 	FlushInterval time.Duration
 	// Retention is applied every PruneInterval (default 1 minute) and at start.
@@ -68,7 +70,16 @@ type Tracer struct {
 	liveIdle      time.Duration
 	onError       func(error)
 
-	queue    chan item
+	// The queue: the request path appends to queued under mu (a few nanoseconds: no
+	// channel send per entry, no wake-up of the writer per entry) and signals wake when a
+	// batch is full; the writer swaps the whole queue for its empty spare at once.
+	mu        sync.Mutex
+	queued    queue
+	queueSize int
+	order     uint64 // numbers the queued entries, to merge messages and events back in order
+	shut      bool   // Close was called: refuse entries (under mu)
+	wake      chan struct{}
+
 	flushReq chan chan struct{}
 	stop     chan struct{}
 	done     chan struct{}
@@ -80,14 +91,23 @@ type Tracer struct {
 	seq     uint64
 	live    map[string]*summarizer
 	framers map[streamKey]*StreamFramer
+	spare   queue
+	batch   Batch
+	gen     uint64        // numbers the batches, to mark the summarizers a batch touches
+	touched []*summarizer // the calls of the batch being built
+	unknown []string      // of which the writer did not know
+	msgZ    []*summarizer // the call of each message of the batch
+	evZ     []*summarizer // and of each event
 }
 
-// item is one queued entry.
-type item struct {
-	isEvent bool
-	msg     Message
-	ev      Event
+// queue holds the entries waiting for the writer. Seq holds the order of recording
+// until the writer numbers them.
+type queue struct {
+	msgs []Message
+	evs  []Event
 }
+
+func (q *queue) len() int { return len(q.msgs) + len(q.evs) }
 
 type streamKey struct {
 	dir                      Direction
@@ -102,14 +122,15 @@ func NewTracer(opts Options) (*Tracer, error) {
 	t := &Tracer{
 		sink:          opts.Sink,
 		now:           opts.Now,
-		batchSize:     cmp.Or(opts.BatchSize, 512),
+		batchSize:     cmp.Or(opts.BatchSize, 2048),
 		flushInterval: cmp.Or(opts.FlushInterval, 100*time.Millisecond),
 		retention:     opts.Retention,
 		pruneInterval: cmp.Or(opts.PruneInterval, time.Minute),
 		liveCalls:     cmp.Or(opts.LiveCalls, 50000),
 		liveIdle:      cmp.Or(opts.LiveIdle, 2*time.Minute),
 		onError:       opts.OnError,
-		queue:         make(chan item, cmp.Or(opts.QueueSize, 16384)),
+		queueSize:     cmp.Or(opts.QueueSize, 16384),
+		wake:          make(chan struct{}, 1),
 		flushReq:      make(chan chan struct{}),
 		stop:          make(chan struct{}),
 		done:          make(chan struct{}),
@@ -150,7 +171,7 @@ func (t *Tracer) Message(m Message) {
 		m.Time = micros(m.Time)
 	}
 	m.Transport = strings.ToUpper(m.Transport)
-	t.enqueue(item{msg: m})
+	t.enqueueMessage(m)
 }
 
 // SIPTraceRead is sipgo's wire-tap hook for a message read (sip.SIPTracer).
@@ -167,11 +188,21 @@ func (t *Tracer) wire(dir Direction, transport, laddr, raddr string, b []byte) {
 	if t == nil || len(b) == 0 {
 		return
 	}
-	// sipgo reuses its read and write buffers: the bytes must be copied now.
+	// sipgo reuses its read and write buffers: the bytes must be copied now. This copy is
+	// the only allocation of the wire tap.
 	raw := make([]byte, len(b))
 	copy(raw, b)
-	t.enqueue(item{msg: Message{Time: t.stamp(), Direction: dir, Transport: strings.ToUpper(transport),
-		Local: laddr, Remote: raddr, Raw: raw}})
+	t.enqueueMessage(Message{Time: t.stamp(), Direction: dir, Transport: upperTransport(transport),
+		Local: laddr, Remote: raddr, Raw: raw})
+}
+
+// upperTransport is strings.ToUpper without its scan for the names sipgo passes.
+func upperTransport(s string) string {
+	switch s {
+	case "UDP", "TCP", "TLS", "WS", "WSS":
+		return s
+	}
+	return strings.ToUpper(s)
 }
 
 func (t *Tracer) event(ev Event) {
@@ -180,19 +211,44 @@ func (t *Tracer) event(ev Event) {
 	} else {
 		ev.Time = micros(ev.Time)
 	}
-	t.enqueue(item{isEvent: true, ev: ev})
-}
-
-func (t *Tracer) enqueue(it item) {
-	if t.closed.Load() {
+	t.mu.Lock()
+	if t.shut || t.queued.len() >= t.queueSize {
+		t.mu.Unlock()
 		t.dropped.Add(1)
 		return
 	}
-	select {
-	case t.queue <- it:
-		t.recorded.Add(1)
-	default:
+	t.order++
+	ev.Seq = t.order
+	t.queued.evs = append(t.queued.evs, ev)
+	n := t.queued.len()
+	t.mu.Unlock()
+	t.accepted(n)
+}
+
+func (t *Tracer) enqueueMessage(m Message) {
+	t.mu.Lock()
+	if t.shut || t.queued.len() >= t.queueSize {
+		t.mu.Unlock()
 		t.dropped.Add(1)
+		return
+	}
+	t.order++
+	m.Seq = t.order
+	t.queued.msgs = append(t.queued.msgs, m)
+	n := t.queued.len()
+	t.mu.Unlock()
+	t.accepted(n)
+}
+
+// accepted counts an entry queued, n entries now waiting, and wakes the writer when a
+// batch is full. The send never blocks: one signal waiting is enough.
+func (t *Tracer) accepted(n int) {
+	t.recorded.Add(1)
+	if n == t.batchSize {
+		select {
+		case t.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -228,6 +284,9 @@ func (t *Tracer) Close() error {
 		<-t.done
 		return nil
 	}
+	t.mu.Lock()
+	t.shut = true
+	t.mu.Unlock()
 	close(t.stop)
 	<-t.done
 	return nil
@@ -245,141 +304,189 @@ func (t *Tracer) run() {
 	pruneTicker := time.NewTicker(t.pruneInterval)
 	defer pruneTicker.Stop()
 	t.prune(ctx)
-	pending := make([]item, 0, t.batchSize)
 	for {
 		select {
-		case it := <-t.queue:
-			pending = append(pending, it)
-			if len(pending) >= t.batchSize {
-				pending = t.flush(ctx, pending)
-			}
+		case <-t.wake:
+			t.drain(ctx)
 		case <-flushTicker.C:
-			pending = t.flush(ctx, pending)
+			t.drain(ctx)
 		case <-pruneTicker.C:
 			t.prune(ctx)
 			t.forget(t.now())
 		case ack := <-t.flushReq:
-			pending = t.flush(ctx, t.drain(ctx, pending))
+			t.drain(ctx)
 			close(ack)
 		case <-t.stop:
-			t.flush(ctx, t.drain(ctx, pending))
+			t.drain(ctx)
 			return
 		}
 	}
 }
 
-// drain takes everything queued now, flushing full batches on the way.
-func (t *Tracer) drain(ctx context.Context, pending []item) []item {
+// drain writes everything queued now, and what was queued meanwhile while that is a
+// full batch or more.
+func (t *Tracer) drain(ctx context.Context) {
 	for {
-		select {
-		case it := <-t.queue:
-			pending = append(pending, it)
-			if len(pending) >= t.batchSize {
-				pending = t.flush(ctx, pending)
-			}
-		default:
-			return pending
+		t.mu.Lock()
+		t.queued, t.spare = t.spare, t.queued
+		t.mu.Unlock()
+		t.flush(ctx, &t.spare)
+		clear(t.spare.msgs)
+		clear(t.spare.evs)
+		t.spare.msgs, t.spare.evs = t.spare.msgs[:0], t.spare.evs[:0]
+		t.mu.Lock()
+		n := t.queued.len()
+		t.mu.Unlock()
+		if n < t.batchSize {
+			return
 		}
 	}
 }
 
-// flush turns queued items into a batch and writes it; it returns the emptied slice.
-func (t *Tracer) flush(ctx context.Context, items []item) []item {
-	if len(items) == 0 {
-		return items
+// flush turns queued entries into batches and writes them: messages and events merged
+// back in the order they were recorded, TCP streams framed, entries keyed by Call-ID
+// and numbered.
+func (t *Tracer) flush(ctx context.Context, q *queue) {
+	b := &t.batch
+	mi, ei := 0, 0
+	for mi < len(q.msgs) || ei < len(q.evs) {
+		if ei >= len(q.evs) || (mi < len(q.msgs) && q.msgs[mi].Seq < q.evs[ei].Seq) {
+			m := &q.msgs[mi]
+			mi++
+			if m.Transport == "TCP" || m.Transport == "TLS" {
+				for _, f := range t.frame(*m) {
+					t.addMessage(f)
+				}
+			} else {
+				t.addMessage(*m)
+			}
+		} else {
+			ev := &q.evs[ei]
+			ei++
+			if ev.CallID == "" {
+				t.unkeyed.Add(1)
+				continue
+			}
+			t.seq++
+			ev.Seq = t.seq
+			b.Events = append(b.Events, *ev)
+			t.evZ = append(t.evZ, t.see(ev.CallID, nil))
+		}
+		if b.Len() >= t.batchSize {
+			t.write(ctx)
+		}
+	}
+	t.write(ctx)
+}
+
+// addMessage keys a message and adds it to the batch.
+func (t *Tracer) addMessage(m Message) {
+	var z *summarizer
+	if m.CallID == "" {
+		id := callIDBytes(m.Raw)
+		if len(id) == 0 {
+			t.unkeyed.Add(1)
+			return
+		}
+		z = t.see("", id)
+		m.CallID = z.summary.CallID // shared with the summary: no string per message
+	} else {
+		z = t.see(m.CallID, nil)
+	}
+	t.seq++
+	m.Seq = t.seq
+	t.batch.Messages = append(t.batch.Messages, m)
+	t.msgZ = append(t.msgZ, z)
+}
+
+// see returns the live summary of a call (named by callID, or by the bytes id) and
+// marks it touched by the batch being built. A call the writer does not know is noted
+// to be looked up in the sink before the batch is summarised.
+func (t *Tracer) see(callID string, id []byte) *summarizer {
+	var (
+		z  *summarizer
+		ok bool
+	)
+	if id != nil {
+		z, ok = t.live[string(id)] // no allocation for the lookup
+	} else {
+		z, ok = t.live[callID]
+	}
+	if !ok {
+		if id != nil {
+			callID = string(id)
+		}
+		z = newSummarizer(callID)
+		t.live[callID] = z
+		t.unknown = append(t.unknown, callID)
+	}
+	if z.gen != t.gen+1 {
+		z.gen = t.gen + 1
+		t.touched = append(t.touched, z)
+	}
+	return z
+}
+
+// write summarises the batch being built and hands it to the sink.
+func (t *Tracer) write(ctx context.Context) {
+	b := &t.batch
+	if b.Len() == 0 {
+		return
 	}
 	now := t.now()
-	var b Batch
-	// First the entries, keyed and numbered; then the summaries of the calls they touch.
-	for i := range items {
-		it := &items[i]
-		if it.isEvent {
-			if it.ev.CallID == "" {
-				t.unkeyed.Add(1)
-				continue
-			}
-			t.seq++
-			it.ev.Seq = t.seq
-			b.Events = append(b.Events, it.ev)
-			continue
-		}
-		for _, m := range t.frame(it.msg) {
-			if m.CallID == "" {
-				m.CallID = CallIDOf(m.Raw)
-			}
-			if m.CallID == "" {
-				t.unkeyed.Add(1)
-				continue
-			}
-			t.seq++
-			m.Seq = t.seq
-			b.Messages = append(b.Messages, m)
-		}
-	}
-	touched := t.summarizers(ctx, &b, now)
+	t.readBack(ctx)
 	// Entries are observed in the order they were queued, which is the order they were
 	// recorded in.
 	mi, ei := 0, 0
 	for mi < len(b.Messages) || ei < len(b.Events) {
 		if ei >= len(b.Events) || (mi < len(b.Messages) && b.Messages[mi].Seq < b.Events[ei].Seq) {
-			touched[b.Messages[mi].CallID].message(&b.Messages[mi])
+			t.msgZ[mi].message(&b.Messages[mi])
 			mi++
 		} else {
-			touched[b.Events[ei].CallID].event(&b.Events[ei])
+			t.evZ[ei].event(&b.Events[ei])
 			ei++
 		}
 	}
-	for _, z := range touched {
+	for _, z := range t.touched {
+		z.lastSeen = now
 		b.Summaries = append(b.Summaries, z.summary)
 	}
-	if b.Len() > 0 {
-		if err := t.sink.Write(ctx, b); err != nil {
-			t.writeErrors.Add(1)
-			t.onError(fmt.Errorf("trace: writing %d entries: %w", b.Len(), err))
-		} else {
-			t.written.Add(int64(b.Len()))
-		}
+	if err := t.sink.Write(ctx, *b); err != nil {
+		t.writeErrors.Add(1)
+		t.onError(fmt.Errorf("trace: writing %d entries: %w", b.Len(), err))
+	} else {
+		t.written.Add(int64(b.Len()))
 	}
+	// The batch's slices are reused: sinks copy what they keep (see Sink.Write).
+	clear(b.Messages)
+	clear(b.Events)
+	clear(b.Summaries)
+	clear(t.touched)
+	clear(t.msgZ)
+	clear(t.evZ)
+	*b = Batch{Messages: b.Messages[:0], Events: b.Events[:0], Summaries: b.Summaries[:0]}
+	t.touched, t.msgZ, t.evZ = t.touched[:0], t.msgZ[:0], t.evZ[:0]
+	t.gen++
 	if len(t.live) > t.liveCalls {
 		t.forget(now)
 	}
-	clear(items)
-	return items[:0]
 }
 
-// summarizers returns the live summaries of the calls in the batch. A call the writer
-// does not know (one idle longer than LiveIdle, or one that began before a restart) is
-// read back from the sink; one query per batch finds which of them the sink holds, so
-// that a new call costs no lookup of its own.
-func (t *Tracer) summarizers(ctx context.Context, b *Batch, now time.Time) map[string]*summarizer {
-	touched := map[string]*summarizer{}
-	var unknown []string
-	see := func(callID string) {
-		if _, ok := touched[callID]; ok {
-			return
-		}
-		z, ok := t.live[callID]
-		if !ok {
-			z = newSummarizer(callID)
-			t.live[callID] = z
-			unknown = append(unknown, callID)
-		}
-		z.lastSeen = now
-		touched[callID] = z
-	}
-	for i := range b.Messages {
-		see(b.Messages[i].CallID)
-	}
-	for i := range b.Events {
-		see(b.Events[i].CallID)
-	}
+// readBack brings the summaries of the calls the writer did not know up to date. A call
+// the writer does not know (one idle longer than LiveIdle, or one that began before a
+// restart) is read back from the sink; one query per batch finds which of them the sink
+// holds, so that a new call costs no lookup of its own.
+func (t *Tracer) readBack(ctx context.Context) {
+	unknown := t.unknown
+	t.unknown = t.unknown[:0]
 	if len(unknown) == 0 {
-		return touched
+		return
 	}
+	defer clear(unknown)
 	stored, err := t.sink.Calls(ctx, Query{CallIDs: unknown, Limit: len(unknown)})
 	if err != nil {
 		t.onError(fmt.Errorf("trace: looking up %d calls: %w", len(unknown), err))
-		return touched
+		return
 	}
 	for _, sum := range stored {
 		c, err := t.sink.Call(ctx, sum.CallID)
@@ -387,7 +494,10 @@ func (t *Tracer) summarizers(ctx context.Context, b *Batch, now time.Time) map[s
 			t.onError(fmt.Errorf("trace: reading call %q back: %w", sum.CallID, err))
 			continue
 		}
-		z := touched[sum.CallID]
+		z := t.live[sum.CallID]
+		if z == nil {
+			continue
+		}
 		for _, e := range c.Timeline() {
 			if e.Message != nil {
 				z.message(e.Message)
@@ -396,14 +506,10 @@ func (t *Tracer) summarizers(ctx context.Context, b *Batch, now time.Time) map[s
 			}
 		}
 	}
-	return touched
 }
 
 // frame splits stream chunks into whole messages; datagrams are whole already.
 func (t *Tracer) frame(m Message) []Message {
-	if m.Transport != "TCP" && m.Transport != "TLS" {
-		return []Message{m}
-	}
 	key := streamKey{m.Direction, m.Transport, m.Local, m.Remote}
 	f, ok := t.framers[key]
 	if !ok {

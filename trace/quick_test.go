@@ -1,0 +1,44 @@
+package trace
+
+import (
+	"testing"
+)
+
+// quickFacts must read what Parse reads, or say it is not sure.
+func TestQuickFactsAgreeWithParse(t *testing.T) {
+	msgs := []string{
+		"INVITE sip:bob@localhost SIP/2.0\r\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bK1\r\nFrom: <sip:alice@localhost>;tag=1\r\nTo: <sip:bob@localhost>\r\nCall-ID: a\r\nCSeq: 1 INVITE\r\nContent-Length: 3\r\n\r\nabc",
+		"SIP/2.0 486 Busy Here\r\nf: <sip:alice@localhost>;tag=1\r\nt: <sip:bob@localhost>;tag=2\r\ni: a\r\ncseq:  2   INVITE \r\n\r\n",
+		"\r\n\r\nACK sip:bob@h SIP/2.0\nFROM : x\nTO: y;tag=3\nCSeq: 3 ACK\n\n",
+		"SIP/2.0 200 OK\r\nTo: a\r\nTo: b\r\nFrom: c\r\nf: d\r\nCSeq: x INVITE\r\n\r\n",
+		"SIP/2.0 99 Odd\r\n\r\n",
+		"SIP/2.0 +200 OK\r\nCSeq: 1 BYE\r\n\r\n",
+		"BYE sip:x SIP/2.0 extra\r\n\r\n",
+		"BYE  sip:x\tSIP/2.0\r\nCSeq: 4294967296 BYE\r\n\r\n",
+		"HELLO\r\n\r\n",
+		"",
+		"\r\n",
+		"INVITE sip:b SIP/2.0\r\nFrom: <sip:a@h>\r\n ;tag=folded\r\nCSeq: 1 INVITE\r\n\r\n",
+		"INVITE sip:b SIP/2.0\r\n From: early\r\nCSeq: 1 INVITE\r\n\r\n",
+		"INVITE sip:bé SIP/2.0\r\nCSeq: 1 INVITE\r\n\r\n",
+		"REGISTER sip:h SIP/2.0\r\nnocolon\r\nCSeq:1 REGISTER\r\nTo:<sip:bob@h>\r\n",
+		"OPTIONS sip:h SIP/2.0\r\nCSeq: 7\r\nx: y\r\n\r\nbody\r\n\r\nmore",
+	}
+	for _, m := range msgs {
+		raw := []byte(m)
+		got, ok := factsOf(raw)
+		p, err := Parse(raw)
+		if (err == nil) != ok {
+			t.Errorf("%q: ok %v, Parse error %v", m, ok, err)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		want := facts{request: p.Request, method: p.Method, code: p.Code, from: p.Get("From"), to: p.Get("To")}
+		want.cseq, want.cseqMethod = p.CSeq()
+		if got != want {
+			t.Errorf("%q:\n got %+v\nwant %+v", m, got, want)
+		}
+	}
+}
