@@ -157,7 +157,7 @@ func (an *analysis) fill(a *attempt) {
 			continue
 		}
 		switch {
-		case m.isResponse() && m.m.Direction == back && m.branch == a.req.branch && (m.cseqMethod == method || m.cseqMethod == "" && a.req.cseqMethod == ""):
+		case m.isResponse() && m.m.Direction == back && m.branch == a.req.branch && (m.cseqMethod == method || m.cseqMethod == a.req.cseqMethod):
 			// An answer to the requester.
 			switch {
 			case m.p.Code >= 200:

@@ -203,3 +203,14 @@ func TestDiagnosisOfPolicyRefusals(t *testing.T) {
 		}
 	})
 }
+
+// TestDiagnosisOfMalformed: a 400 on real traffic says which header was wrong.
+func TestDiagnosisOfMalformed(t *testing.T) {
+	srv := startServer(t, "", func(c *config.Config) { c.Auth.Trusted = []string{"127.0.0.1"} })
+	msg := strings.Replace(string(inviteTo("bob", "localhost", "")), "CSeq: 1 INVITE", "CSeq: 1 OPTIONS", 1)
+	finalOf(t, siptest.SendUDP(t, srv.Addr, []byte(msg), 200*time.Millisecond))
+	d, text := diagnosisOf(t, srv, "", "bob") // the CSeq names another method: no filter
+	if d.FinalCode != 400 || !strings.Contains(text, "CSeq") {
+		t.Fatalf("final %d, want a 400 that names CSeq:\n%s", d.FinalCode, text)
+	}
+}

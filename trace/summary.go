@@ -134,6 +134,9 @@ type summarizer struct {
 	// (the first, and the retries after a 401/407).
 	attempts []uint32
 	codeCSeq uint32
+	// cseqMethod is the method the initial request named in its CSeq: the same as its
+	// own method, except in a malformed request, whose 400 echoes that CSeq.
+	cseqMethod string
 	// answers holds the last final answer event per CSeq number, to name the producer.
 	answers  map[uint32]Event
 	lastSeen time.Time // when the writer last touched it (for eviction)
@@ -173,6 +176,7 @@ func (z *summarizer) message(m *Message) {
 			// summary does not keep the message's bytes.
 			s.From, s.To = strings.Clone(AOR(p.from)), strings.Clone(AOR(p.to))
 			z.dir = m.Direction
+			z.cseqMethod = strings.Clone(cseqMethod)
 			if toTag() == "" {
 				z.attempts = append(z.attempts, cseq)
 			}
@@ -182,7 +186,7 @@ func (z *summarizer) message(m *Message) {
 		return
 	}
 	// (A request without CSeq gets an answer without one: it counts as CSeq 0.)
-	if p.code < 200 || m.Direction == z.dir || (cseqMethod != s.Method && cseqMethod != "") || !slices.Contains(z.attempts, cseq) {
+	if p.code < 200 || m.Direction == z.dir || (cseqMethod != s.Method && cseqMethod != z.cseqMethod && cseqMethod != "") || !slices.Contains(z.attempts, cseq) {
 		return
 	}
 	switch {
