@@ -24,7 +24,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"serve":   {"run the registrar and proxy", runServe},
 		"config":  {"check a config file: siplens config check FILE", runConfig},
-		"user":    {"manage local users: siplens user add|list|remove", runUser},
+		"user":    {"manage local users: siplens user add|set|list|remove", runUser},
 		"explain": {"explain response codes: siplens explain 480 [486] | --list", runExplain},
 		"version": {"print the version", func([]string, io.Writer, io.Writer) int { fmt.Println("siplens", Version); return 0 }},
 		"calls":   {"list recorded calls from the admin API: siplens calls [--code 480] [--user bob] [--since 1h] [--json]", runCalls},
