@@ -214,3 +214,31 @@ func TestDiagnosisOfMalformed(t *testing.T) {
 		t.Fatalf("final %d, want a 400 that names CSeq:\n%s", d.FinalCode, text)
 	}
 }
+
+// TestDiagnosisNoAudio: answered calls that will have no sound, from real signalling: the
+// callee's SDP names a private address while it signals from elsewhere, or answers with a
+// codec the caller did not offer.
+func TestDiagnosisNoAudio(t *testing.T) {
+	for _, c := range []struct {
+		answer string
+		want   []string
+	}{
+		{"uas_answer_private_sdp.xml", []string{"192.168.77.7", "private address"}},
+		{"uas_answer_g729.xml", []string{"no codec", "G729"}},
+	} {
+		t.Run(c.answer, func(t *testing.T) {
+			srv := startServer(t, "", nil)
+			callee(t, srv, "udp", "bob", c.answer, nil)
+			sipp(t, srv, "udp", "uac_call.xml", "alice", map[string]string{"callee": "bob"}).Run(t).RequireOK(t)
+			d, text := diagnosisOf(t, srv, "INVITE", "bob")
+			if d.FinalCode != 200 {
+				t.Fatalf("final %d, want an answered call:\n%s", d.FinalCode, text)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("the diagnosis does not mention %q:\n%s", w, text)
+				}
+			}
+		})
+	}
+}
