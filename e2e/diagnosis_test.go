@@ -242,3 +242,20 @@ func TestDiagnosisNoAudio(t *testing.T) {
 		})
 	}
 }
+
+// TestDiagnosisNeverAnswered: bob's registered contact is a port where nothing listens (a
+// phone that went away without unregistering). The INVITE gets no answer at all, Timer B
+// ends the branch, and the diagnosis names the silent address, not Timer C.
+func TestDiagnosisNeverAnswered(t *testing.T) {
+	srv := startServer(t, "", func(c *config.Config) { c.Auth.Trusted = []string{"127.0.0.1"} })
+	dead := siptest.FreePort(t)
+	registerRaw(t, srv, "udp", "bob", "<sip:bob@127.0.0.1:"+strconv.Itoa(dead)+">")
+	code, _, _ := finalOf(t, siptest.SendUDP(t, srv.Addr, inviteTo("bob", "localhost", ""), 10*time.Second))
+	if code != 408 {
+		t.Fatalf("INVITE to a silent contact: %d, want 408", code)
+	}
+	d, text := diagnosisOf(t, srv, "INVITE", "bob")
+	if d.FinalCode != 408 || !strings.Contains(text, "127.0.0.1:"+strconv.Itoa(dead)) || strings.Contains(text, "Timer C") {
+		t.Fatalf("want a 408 naming the silent address 127.0.0.1:%d (Timer B, not C):\n%s", dead, text)
+	}
+}
