@@ -117,7 +117,7 @@ func (s *Step) runGroup(ctx context.Context, w chain.ResponseWriter, r *chain.Re
 			continue
 		}
 		b.tx = tx
-		trace.Decision(ctx, b.event(trace.Opened, 0, ""))
+		branchEvent(ctx, b, trace.Opened, 0, "")
 		if isInvite {
 			b.timerC = time.AfterFunc(s.NoAnswer, func() { events <- event{b: b, err: errTimerC} })
 		}
@@ -170,14 +170,14 @@ func (s *Step) runGroup(ctx context.Context, w chain.ResponseWriter, r *chain.Re
 							Target: b.target.URI.String(), Destination: b.req.Destination(), Reason: b.why})
 					}
 				}
-				trace.Decision(ctx, b.event(trace.Failed, b.code, b.why))
+				branchEvent(ctx, b, trace.Failed, b.code, b.why)
 				continue
 			}
 			res := ev.res
 			if res.IsProvisional() {
 				b.ringing = true
 				if res.StatusCode > 100 {
-					trace.Decision(ctx, b.event(trace.Provisional, res.StatusCode, res.Reason))
+					branchEvent(ctx, b, trace.Provisional, res.StatusCode, res.Reason)
 				}
 				if b.cancel {
 					s.cancelBranch(ctx, b, b.cancelWhy)
@@ -193,7 +193,7 @@ func (s *Step) runGroup(ctx context.Context, w chain.ResponseWriter, r *chain.Re
 			}
 			// A final response ends this branch.
 			b.done, b.final, b.code = true, res, res.StatusCode
-			trace.Decision(ctx, b.event(trace.Final, res.StatusCode, res.Reason))
+			branchEvent(ctx, b, trace.Final, res.StatusCode, res.Reason)
 			pending--
 			stopTimer(b)
 			if b.timedOut && res.StatusCode == 487 {
@@ -232,6 +232,14 @@ func (s *Step) runGroup(ctx context.Context, w chain.ResponseWriter, r *chain.Re
 		}
 	}
 	return branches
+}
+
+// branchEvent records a branch event, building it (labels, addresses) only when the call
+// is being recorded: these run for every response on the proxy's hot path.
+func branchEvent(ctx context.Context, b *branch, v trace.Verdict, code int, reason string) {
+	if trace.Enabled(ctx) {
+		trace.Decision(ctx, b.event(v, code, reason))
+	}
 }
 
 // event is a branch event for the call's timeline.
