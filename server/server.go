@@ -56,10 +56,11 @@ type Server struct {
 	client *sipgo.Client
 	chain  *chain.Chain
 
-	udp  *net.UDPConn
-	tcp  *net.TCPListener
-	stop context.CancelFunc
-	wg   sync.WaitGroup
+	udp      *net.UDPConn
+	tcp      *net.TCPListener
+	tcpLimit *limitListener
+	stop     context.CancelFunc
+	wg       sync.WaitGroup
 
 	// Dropped counts messages that could not be parsed or answered.
 	Dropped atomic.Int64
@@ -119,6 +120,7 @@ func (s *Server) Start() error {
 			return fmt.Errorf("listen on TCP %s: %w", net.JoinHostPort(cfg.Listen.Address, strconv.Itoa(cfg.Listen.TCP)), err)
 		}
 		s.tcp = l
+		s.tcpLimit = newLimitListener(l, maxTCPConnections)
 	}
 	if err := s.build(); err != nil {
 		s.closeListeners()
@@ -139,7 +141,7 @@ func (s *Server) Start() error {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			if err := s.sip.ServeTCP(s.tcp); err != nil && !errors.Is(err, net.ErrClosed) {
+			if err := s.sip.ServeTCP(s.tcpLimit); err != nil && !errors.Is(err, net.ErrClosed) {
 				s.log.Error("TCP listener stopped", "error", err)
 			}
 		}()
@@ -183,7 +185,10 @@ func (s *Server) build() error {
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog),
 			sip.WithTransactionLayerUnhandledResponseHandler(s.strayResponse)),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog),
-			sip.WithTransportLayerReadFilter(s.prefilter)),
+			sip.WithTransportLayerReadFilter(s.prefilter),
+			sip.WithTransportLayerTransports(sip.TransportsConfig{
+				TCP: &sip.TransportTCP{ReadTimeout: tcpIdleTimeout, WriteTimeout: tcpWriteTimeout},
+			})),
 	)
 	if err != nil {
 		return fmt.Errorf("create SIP user agent: %w", err)
