@@ -21,3 +21,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseCredentials$$' -fuzztime $(FUZZTIME) ./digest
 
 test: vet unit fuzz
+
+# siplens beside Kamailio under SIPp load (minutes; not part of test).
+bench:
+	bench/run
