@@ -156,7 +156,7 @@ func (h *sipgoLogHandler) Enabled(ctx context.Context, l slog.Level) bool {
 }
 
 func (h *sipgoLogHandler) Handle(ctx context.Context, rec slog.Record) error {
-	if strings.HasPrefix(rec.Message, "failed to parse") || strings.Contains(rec.Message, "parse") {
+	if strings.HasPrefix(rec.Message, "failed to parse") {
 		h.dropped.Add(1)
 		rec.Level = slog.LevelDebug
 		if !h.next.Enabled(ctx, slog.LevelDebug) {

@@ -263,7 +263,7 @@ func lower(tp string) string {
 	return "udp"
 }
 
-// errClass maps a client transaction's end to the code RFC 3261 16.7/16.9 says to count
+// errCode maps a client transaction's end to the code RFC 3261 16.7/16.9 says to count
 // for that branch.
 func errCode(err error) (int, string) {
 	switch {

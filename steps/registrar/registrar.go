@@ -28,10 +28,8 @@ type Step struct {
 	MaxExpires     int
 	DefaultExpires int
 	MaxContacts    int
-	// RequireUser refuses REGISTER for users that are not in the directory (404). The auth
-	// step already guarantees it when authentication is on.
-	Now func() time.Time
-	Log *slog.Logger
+	Now            func() time.Time
+	Log            *slog.Logger
 }
 
 func (s *Step) Name() string { return "registrar" }
