@@ -78,23 +78,30 @@ func (s *Server) prefilter(props sip.TransportReadProps, data []byte) ([]byte, e
 		s.log.Debug("dropped a request without Via: no way to route an answer", "source", props.RemoteAddr.String())
 		return nil, nil
 	case cseq == nil:
-		s.answerRaw(props, "Missing CSeq header", "the request has no CSeq header", via, from, to, callID, nil)
+		s.answerRaw(props, 400, "Missing CSeq header", "the request has no CSeq header", via, from, to, callID, nil)
 		return nil, nil
 	case contentLength > bodyLen:
 		// RFC 3261 18.3: a datagram shorter than its Content-Length is answered with 400.
-		s.answerRaw(props, "Bad Content-Length",
+		s.answerRaw(props, 400, "Bad Content-Length",
 			fmt.Sprintf("Content-Length says %d bytes but the datagram carries %d", contentLength, bodyLen),
+			via, from, to, callID, cseq)
+		return nil, nil
+	case len(data) > s.cfg.Proxy.MaxMessageSize:
+		// The sanity step skips its own size check for UDP (see sanity.Step.Prefiltered):
+		// the datagram's length is the request's size, known here for free.
+		s.answerRaw(props, 513, "Message Too Large",
+			fmt.Sprintf("the request is %d bytes, above the limit of %d", len(data), s.cfg.Proxy.MaxMessageSize),
 			via, from, to, callID, cseq)
 		return nil, nil
 	}
 	return data, nil
 }
 
-// answerRaw sends a 400 built from the request's own header lines, to the address the
-// datagram came from.
-func (s *Server) answerRaw(props sip.TransportReadProps, phrase, detail string, lines ...[]byte) {
+// answerRaw sends a response built from the request's own header lines, to the address
+// the datagram came from.
+func (s *Server) answerRaw(props sip.TransportReadProps, code int, phrase, detail string, lines ...[]byte) {
 	var b bytes.Buffer
-	b.WriteString("SIP/2.0 400 " + phrase + "\r\n")
+	fmt.Fprintf(&b, "SIP/2.0 %d %s\r\n", code, phrase)
 	for _, l := range lines {
 		if l != nil {
 			b.Write(l)
@@ -112,7 +119,7 @@ func (s *Server) answerRaw(props sip.TransportReadProps, phrase, detail string, 
 		// Written past sipgo, so past its wire tap: record it here.
 		s.tracer.Message(trace.Message{Direction: trace.Out, Transport: "UDP", Local: s.udp.LocalAddr().String(), Remote: addr.String(), Raw: b.Bytes()})
 	}
-	s.log.Info("transaction", "source", addr.String(), "transport", "UDP", "code", 400, "by", "sanity", "reason", detail)
+	s.log.Info("transaction", "source", addr.String(), "transport", "UDP", "code", code, "by", "sanity", "reason", detail)
 }
 
 func equalFoldAny(b []byte, names ...string) bool {

@@ -93,7 +93,9 @@ func (s *Server) buildChain() (*chain.Chain, error) {
 	s.dialogs = dialogs.New(12 * time.Hour)
 	log := s.log
 	return chain.New(
-		&sanity.Step{MaxMessageSize: cfg.Proxy.MaxMessageSize, IsOwnVia: s.self.isOwnVia},
+		&sanity.Step{MaxMessageSize: cfg.Proxy.MaxMessageSize, IsOwnVia: s.self.isOwnVia,
+			// UDP datagrams went through s.prefilter: size and bare line breaks are checked.
+			Prefiltered: func(req *sip.Request) bool { return req.Transport() == "UDP" }},
 		aclStep,
 		limitStep,
 		&auth.Step{

@@ -94,6 +94,13 @@ func quickFacts(raw []byte) (f facts, ok, sure bool) {
 	var haveFrom, haveTo, haveCSeq bool
 	var cseq string
 	for rest != "" {
+		if haveFrom && haveTo && haveCSeq {
+			// Done, unless the next line folds into the last header found.
+			if rest[0] == ' ' || rest[0] == '\t' {
+				return f, false, false
+			}
+			break
+		}
 		var line string
 		line, rest, _ = strings.Cut(rest, "\n")
 		line = strings.TrimSuffix(line, "\r")

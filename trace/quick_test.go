@@ -23,6 +23,10 @@ func TestQuickFactsAgreeWithParse(t *testing.T) {
 		"INVITE sip:bé SIP/2.0\r\nCSeq: 1 INVITE\r\n\r\n",
 		"REGISTER sip:h SIP/2.0\r\nnocolon\r\nCSeq:1 REGISTER\r\nTo:<sip:bob@h>\r\n",
 		"OPTIONS sip:h SIP/2.0\r\nCSeq: 7\r\nx: y\r\n\r\nbody\r\n\r\nmore",
+		// The scan stops once From, To and CSeq are found, unless the next line folds.
+		"BYE sip:b SIP/2.0\r\nFrom: a\r\nTo: b\r\nCSeq: 2 BYE\r\n\tcontinued\r\nVia: v\r\n\r\n",
+		"BYE sip:b SIP/2.0\r\nCSeq: 2 BYE\r\nFrom: a\r\nTo: <sip:b@h>\r\n ;tag=9\r\n\r\n",
+		"BYE sip:b SIP/2.0\r\nCSeq: 2 BYE\r\nFrom: a\r\nTo: b\r\nVia: v\r\n x\r\nnocolon\r\n\r\n",
 	}
 	for _, m := range msgs {
 		raw := []byte(m)

@@ -31,6 +31,8 @@ type SQLiteSink struct {
 	chunks  []chunk
 	args    []any
 	returns map[string]int64
+	packBuf []byte   // the packed chunks of the batch (packChunks)
+	packed  [][]byte // one per chunk, nil for a chunk without entries
 }
 
 type stmtKey struct {
@@ -277,7 +279,15 @@ func (s *SQLiteSink) Write(ctx context.Context, b Batch) (err error) {
 			return fmt.Errorf("write trace summaries: %w", err)
 		}
 	}
-	// Then one chunk per call with entries.
+	// Then one chunk per call with entries, packed.
+	s.packed = s.packed[:0]
+	for i := range s.chunks {
+		if d := s.chunks[i].data; len(d) > 1 {
+			s.packed = append(s.packed, d)
+		}
+	}
+	s.packBuf, s.packed = packChunks(s.packBuf, s.packed)
+	packed := s.packed
 	rest := s.chunks
 	for len(rest) > 0 {
 		args := s.args[:0]
@@ -292,7 +302,8 @@ func (s *SQLiteSink) Write(ctx context.Context, b Batch) (err error) {
 			if !ok {
 				return fmt.Errorf("write trace entries: no id for call %q", c.callID)
 			}
-			args = append(args, id, c.data)
+			args = append(args, id, packed[0])
+			packed = packed[1:]
 			n++
 		}
 		s.args = args
@@ -381,6 +392,11 @@ func (s *SQLiteSink) reset() {
 	clear(s.returns)
 	clear(s.args)
 	s.args = s.args[:0]
+	clear(s.packed)
+	s.packed = s.packed[:0]
+	if cap(s.packBuf) > 4<<20 {
+		s.packBuf = nil
+	}
 }
 
 // Call implements Sink.
@@ -496,6 +512,15 @@ func (s *SQLiteSink) Calls(ctx context.Context, q Query) ([]Summary, error) {
 		return nil, fmt.Errorf("list calls: %w", err)
 	}
 	return out, nil
+}
+
+// CountCalls returns the number of calls stored (the metrics' siplens_trace_store_calls).
+func (s *SQLiteSink) CountCalls(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM trace_calls`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count trace calls: %w", err)
+	}
+	return n, nil
 }
 
 func escapeLike(s string) string {

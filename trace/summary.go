@@ -139,7 +139,6 @@ type summarizer struct {
 	cseqMethod string
 	// answers holds the last final answer event per CSeq number, to name the producer.
 	answers  map[uint32]Event
-	lastSeen time.Time // when the writer last touched it (for eviction)
 	gen      uint64    // the writer's batch that last touched it
 }
 

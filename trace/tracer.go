@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,9 +32,9 @@ type Options struct {
 	Retention     Retention
 	PruneInterval time.Duration
 	// LiveCalls bounds the calls whose summaries the writer keeps in memory to update
-	// them without reading the record back; LiveIdle forgets a call that long after its
-	// last entry. A forgotten call that gets new entries (the BYE of a long call) is
-	// read back from the sink once. Defaults 50000 and 2 minutes.
+	// them without reading the record back; LiveIdle forgets a call between half that
+	// and that long after its last entry. A forgotten call that gets new entries (the BYE
+	// of a long call) is read back from the sink once. Defaults 50000 and 2 minutes.
 	LiveCalls int
 	LiveIdle  time.Duration
 	// OnError sees the writer's errors (a failed batch is counted and dropped); the server
@@ -89,7 +88,12 @@ type Tracer struct {
 
 	// The writer goroutine's own state; nothing else touches it.
 	seq     uint64
+	// The live summaries in two generations: see moves a call it finds in older to live,
+	// and rotate drops older wholesale. Forgetting then costs nothing per call; a scan
+	// and sort of one map at every batch cost the writer more than summarising did.
 	live    map[string]*summarizer
+	older   map[string]*summarizer
+	rotated time.Time
 	framers map[streamKey]*StreamFramer
 	spare   queue
 	batch   Batch
@@ -312,7 +316,7 @@ func (t *Tracer) run() {
 			t.drain(ctx)
 		case <-pruneTicker.C:
 			t.prune(ctx)
-			t.forget(t.now())
+			t.rotate(t.now())
 		case ack := <-t.flushReq:
 			t.drain(ctx)
 			close(ack)
@@ -409,8 +413,20 @@ func (t *Tracer) see(callID string, id []byte) *summarizer {
 	)
 	if id != nil {
 		z, ok = t.live[string(id)] // no allocation for the lookup
+		if !ok {
+			if z, ok = t.older[string(id)]; ok {
+				delete(t.older, string(id))
+				t.live[z.summary.CallID] = z
+			}
+		}
 	} else {
 		z, ok = t.live[callID]
+		if !ok {
+			if z, ok = t.older[callID]; ok {
+				delete(t.older, callID)
+				t.live[callID] = z
+			}
+		}
 	}
 	if !ok {
 		if id != nil {
@@ -448,7 +464,6 @@ func (t *Tracer) write(ctx context.Context) {
 		}
 	}
 	for _, z := range t.touched {
-		z.lastSeen = now
 		b.Summaries = append(b.Summaries, z.summary)
 	}
 	if err := t.sink.Write(ctx, *b); err != nil {
@@ -467,9 +482,7 @@ func (t *Tracer) write(ctx context.Context) {
 	*b = Batch{Messages: b.Messages[:0], Events: b.Events[:0], Summaries: b.Summaries[:0]}
 	t.touched, t.msgZ, t.evZ = t.touched[:0], t.msgZ[:0], t.evZ[:0]
 	t.gen++
-	if len(t.live) > t.liveCalls {
-		t.forget(now)
-	}
+	t.rotate(now)
 }
 
 // readBack brings the summaries of the calls the writer did not know up to date. A call
@@ -536,29 +549,17 @@ func (t *Tracer) frame(m Message) []Message {
 // maxPartialStreams bounds the streams with half a message waiting.
 const maxPartialStreams = 4096
 
-// forget drops live summaries idle longer than LiveIdle, and the oldest beyond LiveCalls.
-func (t *Tracer) forget(now time.Time) {
-	for id, z := range t.live {
-		if now.Sub(z.lastSeen) > t.liveIdle {
-			delete(t.live, id)
-		}
+// rotate forgets the older generation of live summaries and starts a new one, when the
+// current one holds half of LiveCalls or is half of LiveIdle old. A call is so kept for
+// at least LiveIdle/2 after its last entry, and at most LiveCalls are kept.
+func (t *Tracer) rotate(now time.Time) {
+	if t.rotated.IsZero() {
+		t.rotated = now
 	}
-	if len(t.live) <= t.liveCalls {
+	if len(t.live) < max(t.liveCalls/2, 1) && now.Sub(t.rotated) < t.liveIdle/2 {
 		return
 	}
-	type aged struct {
-		id   string
-		seen time.Time
-	}
-	all := make([]aged, 0, len(t.live))
-	for id, z := range t.live {
-		all = append(all, aged{id, z.lastSeen})
-	}
-	slices.SortFunc(all, func(a, b aged) int { return a.seen.Compare(b.seen) })
-	// Down to nine tenths, so that the next batches do not sort again at once.
-	for _, a := range all[:len(all)-t.liveCalls*9/10] {
-		delete(t.live, a.id)
-	}
+	t.older, t.live, t.rotated = t.live, make(map[string]*summarizer, len(t.live)), now
 }
 
 func (t *Tracer) prune(ctx context.Context) {

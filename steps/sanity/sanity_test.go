@@ -441,6 +441,14 @@ func TestSizeLimit(t *testing.T) {
 	}
 }
 
+// A prefiltered request (a UDP datagram the server already measured) is not measured again.
+func TestSizeLimitPrefiltered(t *testing.T) {
+	msg := strings.Replace(invite, "Content-Length: 0", "X-Pad: "+strings.Repeat("p", 1200)+"\nContent-Length: 0", 1)
+	step := newStep()
+	step.Prefiltered = func(*sip.Request) bool { return true }
+	check(t, run(t, step, parse(t, msg), false), want{})
+}
+
 func TestName(t *testing.T) {
 	if got := newStep().Name(); got != "sanity" {
 		t.Fatalf("Name() = %q", got)
