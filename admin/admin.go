@@ -12,27 +12,43 @@
 //	    ?name=10.0.0.5=pbx (repeatable) ?verbose=true, as for the ladder
 //	GET /api/calls/{callid}/ladder    the ladder as text, Mermaid, SVG or JSON
 //	    ?format=text|mermaid|svg|json (default text) ?name=... ?verbose=true
+//	GET /api/calls/{callid}/pcap      the call's messages as a pcap file
 //	GET /api/registrations            JSON [Registration], by AOR then q
 //	    ?user=bob
+//	GET /api/overview                 JSON Overview: ASR, NER, post-dial delay, ...
+//	    ?window=1h (1m to 24h)
+//	GET /api/codes                    JSON [CodeInfo], the response-code knowledge base
+//	    ?q=480 ?q=4xx ?q=not registered
+//	GET /metrics                      Options.Metrics, when set (Prometheus)
+//	GET /                             the web page (package web)
+//
+// GET /api/calls also takes ?q=TEXT: calls whose Call-ID is TEXT, or whose caller or
+// callee is the user (or number) TEXT. Pages go back in time with ?until= set to the
+// "first" time of the last call of the previous page.
 //
 // The Call-ID is one path segment: clients escape it (url.PathEscape), so that a
 // Call-ID holding '/', '?' or '%' reaches the handler whole.
 //
 // Errors are JSON objects {"error": "..."} whose text names the parameter at fault: 400
 // for a bad or unknown query parameter, 401 for a missing or wrong token, 403 for a
-// refused Host, 404 for an unknown call or path, 405 for a method other than GET,
+// refused Host, 404 for an unknown call or API path (other paths belong to the web
+// page, whose 404 is plain text), 405 for a method other than GET,
 // 500 for a store failure, 503 when call recording or the location store is off.
 //
-// Security: when Options.Token is set, every /api request needs
+// Security: when Options.Token is set, every /api request (and /metrics) needs
 // "Authorization: Bearer TOKEN" (compared in constant time). When it is not set (the
 // server only allows that on a loopback address), /api requests must name a loopback
 // Host (127.0.0.1, [::1], localhost): a web page cannot then read the records through
-// DNS rebinding (a name of its own that resolves to 127.0.0.1).
+// DNS rebinding (a name of its own that resolves to 127.0.0.1). The web page itself
+// (its HTML, script and style) holds no data and is served to anyone who reaches the
+// port; it asks for the token, or takes it once from ?token=, and sends it on each
+// /api request it makes.
 package admin
 
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -52,6 +68,7 @@ import (
 	"github.com/siplens/siplens/diag"
 	"github.com/siplens/siplens/store"
 	"github.com/siplens/siplens/trace"
+	"github.com/siplens/siplens/web"
 )
 
 // Options configure the API.
@@ -72,6 +89,11 @@ type Options struct {
 	Now func() time.Time
 	// Log receives refused tokens and store failures; default: nothing is logged.
 	Log *slog.Logger
+	// Metrics, when set, is served at GET /metrics under the same token rule as /api.
+	Metrics http.Handler
+	// Counters, when set, gives the calls and transactions in progress for
+	// /api/overview; without it the overview estimates the calls from the records.
+	Counters func() Counters
 }
 
 // MaxLimit is the largest limit a list of calls accepts.
@@ -170,15 +192,27 @@ func New(o Options) http.Handler {
 		{"/api/calls", a.calls},
 		{"/api/calls/{callid}", a.call},
 		{"/api/calls/{callid}/ladder", a.ladder},
+		{"/api/calls/{callid}/pcap", a.pcap},
 		{"/api/registrations", a.registrations},
+		{"/api/overview", a.overview},
+		{"/api/codes", a.codeList},
 	}
 	for _, r := range routes {
 		mux.Handle("GET "+r.path, a.guard(r.h))
 		mux.Handle(r.path, a.guard(methodNotAllowed))
 	}
 	mux.Handle("/api/", a.guard(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "no API route %s (see GET /api/calls, /api/calls/{callid}, /api/calls/{callid}/ladder, /api/registrations)", r.URL.Path)
+		writeError(w, http.StatusNotFound, "no API route %s (see GET /api/calls, /api/calls/{callid}, /api/calls/{callid}/ladder, /api/calls/{callid}/pcap, /api/registrations, /api/overview, /api/codes)", r.URL.Path)
 	}))
+	metrics := func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, http.StatusNotFound, "this server exports no metrics")
+	}
+	if o.Metrics != nil {
+		metrics = o.Metrics.ServeHTTP
+	}
+	mux.Handle("GET /metrics", a.guard(metrics))
+	mux.Handle("/metrics", a.guard(methodNotAllowed))
+	mux.Handle("/", web.Handler())
 	return mux
 }
 
@@ -255,12 +289,23 @@ func (a *api) calls(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "call recording is off (trace.enabled: false in the server's config)")
 		return
 	}
-	q, err := ParseQuery(r.URL.Query(), a.o.Now())
+	values := r.URL.Query()
+	if len(values["q"]) > 1 {
+		writeError(w, http.StatusBadRequest, "q: given %d times; give it once", len(values["q"]))
+		return
+	}
+	search := strings.TrimSpace(values.Get("q"))
+	values.Del("q")
+	if len(search) > 256 {
+		writeError(w, http.StatusBadRequest, "q: longer than 256 characters")
+		return
+	}
+	q, err := ParseQuery(values, a.o.Now())
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	list, err := a.o.Traces.Calls(r.Context(), q)
+	list, err := a.searchCalls(r.Context(), q, search)
 	if err != nil {
 		a.storeError(w, r, "list calls", err)
 		return
@@ -269,6 +314,43 @@ func (a *api) calls(w http.ResponseWriter, r *http.Request) {
 		list = []trace.Summary{}
 	}
 	writeJSON(w, http.StatusOK, list)
+}
+
+// searchCalls lists the calls that match q and, when search is set, whose Call-ID is
+// search or whose caller or callee is the user search ("bob", "1001", "bob@example.com").
+// Both are exact matches the sinks answer from their indexes, so a search stays fast
+// on a large store.
+func (a *api) searchCalls(ctx context.Context, q trace.Query, search string) ([]trace.Summary, error) {
+	if search == "" {
+		return a.o.Traces.Calls(ctx, q)
+	}
+	byID := q
+	byID.CallID = search
+	list, err := a.o.Traces.Calls(ctx, byID)
+	if err != nil {
+		return nil, err
+	}
+	if checkUser(search) != nil || (q.User != "" && !strings.EqualFold(q.User, search)) {
+		// Not a user name, or a user filter that already says whose calls: only the
+		// Call-ID can match.
+		return list, nil
+	}
+	byUser := q
+	byUser.User = search
+	more, err := a.o.Traces.Calls(ctx, byUser)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range more {
+		if !slices.ContainsFunc(list, func(x trace.Summary) bool { return x.CallID == s.CallID }) {
+			list = append(list, s)
+		}
+	}
+	slices.SortStableFunc(list, func(x, y trace.Summary) int { return y.First.Compare(x.First) })
+	if len(list) > q.Limit {
+		list = list[:q.Limit]
+	}
+	return list, nil
 }
 
 // call: GET /api/calls/{callid}.

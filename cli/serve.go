@@ -18,6 +18,7 @@ import (
 
 	"github.com/siplens/siplens/admin"
 	"github.com/siplens/siplens/config"
+	"github.com/siplens/siplens/metrics"
 	"github.com/siplens/siplens/server"
 	"github.com/siplens/siplens/store/sqlite"
 	"github.com/siplens/siplens/trace"
@@ -91,8 +92,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	// The call recorder writes to its own file, so that recording never waits on the
 	// registrar's writes (and the other way round).
 	var (
-		traces trace.Sink
-		tracer *trace.Tracer
+		traces     trace.Sink
+		tracer     *trace.Tracer
+		traceCalls func(context.Context) (int64, error)
 	)
 	if cfg.Trace.RecordingOn() {
 		sink, err := trace.OpenSQLite(filepath.Join(data, TraceFileName))
@@ -110,9 +112,21 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		}
 		defer tracer.Close()
 		traces = sink
+		traceCalls = sink.CountCalls
 	}
 
-	srv, err := server.New(cfg, server.Options{Users: st, Locations: st, Log: log, Tracer: tracer})
+	// The metrics are served by the admin API only: without it nobody can scrape them,
+	// and the request path does not pay for counting.
+	var mets *metrics.Metrics
+	if cfg.Admin.Listen != "" {
+		mo := metrics.Options{Locations: st, Tracer: tracer, TraceCalls: traceCalls, Log: log.With("component", "metrics")}
+		if tracer != nil {
+			mo.TraceFile = filepath.Join(data, TraceFileName)
+		}
+		mets = metrics.New(mo)
+	}
+
+	srv, err := server.New(cfg, server.Options{Users: st, Locations: st, Log: log, Tracer: tracer, Metrics: mets})
 	if err != nil {
 		return errorf(stderr, "%v", err)
 	}
@@ -133,7 +147,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		}
 		hs := &http.Server{
 			Handler: admin.New(admin.Options{Traces: traces, Locations: st, Self: self, Token: cfg.Admin.Token,
-				Log: log.With("component", "admin")}),
+				Log: log.With("component", "admin"), Metrics: mets.Handler()}),
 			ReadHeaderTimeout: 5 * time.Second, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
 		}
 		go func() {

@@ -25,6 +25,7 @@ func (s *Server) handle(req *sip.Request, tx sip.ServerTransaction) {
 	r := &chain.Request{SIP: req, Source: req.Source(), Transport: req.Transport(), Received: start}
 	r.Domain, r.ToServer = s.classify(req)
 	w := chain.NewWriter(req, tx)
+	call := s.startCall(r, w) // nil unless an initial INVITE with metrics on
 
 	if req.Method == sip.INVITE {
 		cancelled := make(chan struct{})
@@ -39,6 +40,7 @@ func (s *Server) handle(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	err := s.chain.Serve(ctx, w, r)
 	code, producer, reason := s.finish(w, r, err)
+	s.endCall(call, code, producer)
 
 	if req.Method == sip.ACK {
 		return // ACKs are not transactions of their own; nothing to log per ACK

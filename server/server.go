@@ -20,6 +20,7 @@ import (
 	"github.com/siplens/siplens/chain"
 	"github.com/siplens/siplens/config"
 	"github.com/siplens/siplens/dialogs"
+	"github.com/siplens/siplens/metrics"
 	"github.com/siplens/siplens/store"
 	"github.com/siplens/siplens/trace"
 )
@@ -36,6 +37,8 @@ type Options struct {
 	ForwardGuard func(host string) bool
 	// Tracer, when set, records every message and decision of every call.
 	Tracer *trace.Tracer
+	// Metrics, when set, counts messages, calls and refusals (package metrics).
+	Metrics *metrics.Metrics
 }
 
 // Server is one running siplens.
@@ -49,6 +52,7 @@ type Server struct {
 	loc     store.Locations
 	guard   func(host string) bool
 	tracer  *trace.Tracer
+	metrics *metrics.Metrics
 	dialogs *dialogs.Table
 
 	ua     *sipgo.UserAgent
@@ -82,9 +86,11 @@ func New(cfg config.Config, opts Options) (*Server, error) {
 	if opts.Users == nil || opts.Locations == nil {
 		return nil, errors.New("server: a user store and a location store are required")
 	}
-	if opts.Tracer != nil {
+	s.metrics = opts.Metrics
+	if opts.Tracer != nil || opts.Metrics != nil {
 		wiretap.install() // before any listener goroutine reads sipgo's debug flag
 	}
+	s.metrics.SetServer(metrics.ServerStats{InProgress: s.inProgress.Load, Dropped: s.Dropped.Load, Panics: s.Panics.Load})
 	cfgUsers, err := ConfigUsers(cfg)
 	if err != nil {
 		return nil, err
@@ -146,8 +152,8 @@ func (s *Server) Start() error {
 			}
 		}()
 	}
-	if s.tracer != nil {
-		wiretap.attach(s.tracer, tapLocals(s.Addrs()))
+	if s.tracer != nil || s.metrics != nil {
+		wiretap.attach(s.tracer, s.metrics, tapLocals(s.Addrs()))
 	}
 	go s.expireLoop(ctx)
 	return nil
@@ -194,6 +200,11 @@ func (s *Server) build() error {
 		return fmt.Errorf("create SIP user agent: %w", err)
 	}
 	s.ua = ua
+	if s.metrics != nil {
+		// Every message read, parsed and framed (TCP included), before the transaction
+		// layer absorbs retransmissions; the messages sent are counted by the wire tap.
+		ua.TransportLayer().OnMessage(s.metrics.Received)
+	}
 	s.sip, err = sipgo.NewServer(ua, sipgo.WithServerLogger(sipLog))
 	if err != nil {
 		return fmt.Errorf("create SIP server: %w", err)
@@ -239,8 +250,8 @@ func (s *Server) Close() error {
 		s.ua.Close()
 	}
 	s.wg.Wait()
-	if s.tracer != nil {
-		wiretap.detach(s.tracer, tapLocals(s.Addrs()))
+	if s.tracer != nil || s.metrics != nil {
+		wiretap.detach(s.tracer, s.metrics, tapLocals(s.Addrs()))
 	}
 	return nil
 }

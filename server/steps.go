@@ -74,7 +74,7 @@ func (s *Server) buildChain() (*chain.Chain, error) {
 	rl := cfg.RateLimit
 	limitStep := &ratelimit.Step{
 		MaxInProgress: int64(rl.MaxInProgress), InProgress: s.inProgress.Load,
-		RetryAfter: rl.RetryAfter, Exempt: prefixes(rl.Exempt), Now: s.now,
+		RetryAfter: rl.RetryAfter, Exempt: prefixes(rl.Exempt), Now: s.now, Metrics: s.rateLimitCounter(),
 	}
 	if rl.PerSource > 0 {
 		limitStep.PerSource = ratelimit.NewBuckets(rl.PerSource, rl.PerSourceBurst)
@@ -103,7 +103,7 @@ func (s *Server) buildChain() (*chain.Chain, error) {
 			Realm:    func(d string) string { return Realm(cfg, d) },
 			Register: cfg.Auth.RegisterAuthOn(), Calls: cfg.Auth.CallsAuthOn(), Trusted: trusted,
 			Lockout: auth.NewLockout(cfg.Auth.Lockout.MaxFailures, cfg.Auth.Lockout.Window.Duration, cfg.Auth.Lockout.Cooldown.Duration),
-			Now:     s.now,
+			Now:     s.now, Metrics: s.authCounter(),
 		},
 		&registrar.Step{
 			Domains: s.domains, Users: s.users, Locations: s.loc,

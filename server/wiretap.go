@@ -7,6 +7,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/siplens/siplens/metrics"
 	"github.com/siplens/siplens/trace"
 )
 
@@ -19,12 +20,27 @@ import (
 // (its remote address is a server's listener: the server records its own side, so it is
 // skipped) or siplens sending from a socket sipgo opened for an outgoing request (it goes
 // to the latest server started). Keeping this in one file keeps the global in one place.
-var wiretap = &tapDispatcher{byLocal: map[string]*trace.Tracer{}}
+//
+// The metrics count the messages siplens sends here, and only those: the tap is the one
+// place that sees every message written, the 100 Trying, the 487 after a CANCEL, the
+// stateless relays and the retransmissions included, which the frame never sees. Each
+// write is one whole message, so its first line is enough, and the count allocates
+// nothing. Messages received are counted after parsing instead (the transport layer's
+// message hook, server.go): a TCP read here is a chunk, not a message. So with metrics on
+// the tap is installed even when recording is off; sipgo then formats the two addresses
+// of each message it reads or writes for it (its cost, measured in docs/metrics.md).
+var wiretap = &tapDispatcher{byLocal: map[string]tapSink{}}
+
+// tapSink is where one server's messages go: its recorder and its metrics, either nil.
+type tapSink struct {
+	tracer  *trace.Tracer
+	metrics *metrics.Metrics
+}
 
 type tapDispatcher struct {
 	mu      sync.RWMutex
-	byLocal map[string]*trace.Tracer
-	latest  *trace.Tracer
+	byLocal map[string]tapSink
+	latest  tapSink
 	once    sync.Once
 }
 
@@ -36,49 +52,53 @@ func (d *tapDispatcher) install() {
 	})
 }
 
-// attach routes messages on the given local addresses to t.
-func (d *tapDispatcher) attach(t *trace.Tracer, locals []string) {
+// attach routes messages on the given local addresses to t and m.
+func (d *tapDispatcher) attach(t *trace.Tracer, m *metrics.Metrics, locals []string) {
 	d.install()
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	sink := tapSink{tracer: t, metrics: m}
 	for _, l := range locals {
-		d.byLocal[l] = t
+		d.byLocal[l] = sink
 	}
-	d.latest = t
+	d.latest = sink
 }
 
-// detach forgets t (the server stopped).
-func (d *tapDispatcher) detach(t *trace.Tracer, locals []string) {
+// detach forgets t and m (the server stopped).
+func (d *tapDispatcher) detach(t *trace.Tracer, m *metrics.Metrics, locals []string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	sink := tapSink{tracer: t, metrics: m}
 	for _, l := range locals {
-		if d.byLocal[l] == t {
+		if d.byLocal[l] == sink {
 			delete(d.byLocal, l)
 		}
 	}
-	if d.latest == t {
-		d.latest = nil
+	if d.latest == sink {
+		d.latest = tapSink{}
 	}
 }
 
-func (d *tapDispatcher) route(laddr, raddr string) *trace.Tracer {
+func (d *tapDispatcher) route(laddr, raddr string) tapSink {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	if t, ok := d.byLocal[laddr]; ok {
 		return t
 	}
 	if _, peer := d.byLocal[raddr]; peer {
-		return nil // another user agent of this process talking to a server
+		return tapSink{} // another user agent of this process talking to a server
 	}
 	return d.latest
 }
 
 func (d *tapDispatcher) SIPTraceRead(transport, laddr, raddr string, msg []byte) {
-	d.route(laddr, raddr).SIPTraceRead(transport, laddr, raddr, msg)
+	d.route(laddr, raddr).tracer.SIPTraceRead(transport, laddr, raddr, msg)
 }
 
 func (d *tapDispatcher) SIPTraceWrite(transport, laddr, raddr string, msg []byte) {
-	d.route(laddr, raddr).SIPTraceWrite(transport, laddr, raddr, msg)
+	sink := d.route(laddr, raddr)
+	sink.tracer.SIPTraceWrite(transport, laddr, raddr, msg)
+	sink.metrics.Sent(msg)
 }
 
 // tapLocals are the addresses a server's listeners see as their own.

@@ -15,6 +15,7 @@ var debianPackages = map[string]string{
 	"svwar":    "sipvicious",
 	"svmap":    "sipvicious",
 	"svcrack":  "sipvicious",
+	"chromium": "chromium", // the browser tests of the web page (e2e/web_test.go)
 }
 
 // RequireTool returns the path of the executable name, or fails the test

@@ -40,6 +40,8 @@ type Step struct {
 	// Lockout, when set, locks sources and users out after repeated failures.
 	Lockout *Lockout
 	Now     func() time.Time
+	// Metrics, when set, counts the verdicts and lockouts.
+	Metrics Counter
 }
 
 // kind is the flavour of challenge: a registrar's (401) or a proxy's (407).
@@ -98,6 +100,7 @@ func (s *Step) Handle(ctx context.Context, w chain.ResponseWriter, r *chain.Requ
 			ev.Code, ev.Reason = rej.Code, rej.Reason
 		}
 		trace.Decision(ctx, ev)
+		s.countVerdict(v)
 		return err
 	}
 	if locked, until := s.Lockout.Locked("source "+source, now); locked {
@@ -155,6 +158,7 @@ func (s *Step) Handle(ctx context.Context, w chain.ResponseWriter, r *chain.Requ
 	}
 	userLocked := s.Lockout.Fail("user "+aor, now)
 	sourceLocked := s.Lockout.Fail("source "+source, now)
+	s.countLockouts(userLocked, sourceLocked)
 	switch {
 	case userLocked:
 		return note(trace.LockedOut, aor, lockedOut(aor, now.Add(s.Lockout.Cooldown), now))

@@ -31,6 +31,8 @@ type Step struct {
 	// Exempt sources are never limited (gateways, load generators).
 	Exempt []netip.Prefix
 	Now    func() time.Time
+	// Metrics, when set, counts the refusals.
+	Metrics Counter
 }
 
 func (s *Step) Name() string { return "ratelimit" }
@@ -53,6 +55,7 @@ func (s *Step) Handle(ctx context.Context, _ chain.ResponseWriter, r *chain.Requ
 	retry := sip.NewHeader("Retry-After", strconv.Itoa(s.RetryAfter))
 	refuse := func(verdict trace.Verdict, rule, reason string) error {
 		trace.Decision(ctx, trace.Event{Kind: trace.KindRateLimit, Verdict: verdict, Producer: "ratelimit", Code: 503, Rule: rule, Reason: reason, RetryAfter: s.RetryAfter})
+		s.countRefusal(rule)
 		return chain.Reject(503, reason, retry)
 	}
 	if s.MaxInProgress > 0 && s.InProgress != nil {
