@@ -147,7 +147,10 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		}
 		hs := &http.Server{
 			Handler: admin.New(admin.Options{Traces: traces, Locations: st, Self: self, Token: cfg.Admin.Token,
-				Log: log.With("component", "admin"), Metrics: mets.Handler()}),
+				Log: log.With("component", "admin"), Metrics: mets.Handler(),
+				Counters: func() admin.Counters {
+					return admin.Counters{Calls: srv.ActiveCalls(), Transactions: int(srv.InProgress())}
+				}}),
 			ReadHeaderTimeout: 5 * time.Second, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
 		}
 		go func() {

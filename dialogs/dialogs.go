@@ -63,3 +63,22 @@ func (t *Table) End(callID string) {
 		delete(t.byUser, user)
 	}
 }
+
+// Total is the number of calls in progress at now, for every user (the web page's
+// "active calls").
+func (t *Table) Total(now time.Time) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for user, calls := range t.byUser {
+		for id, start := range calls {
+			if now.Sub(start) > t.MaxAge {
+				delete(calls, id)
+				delete(t.byCall, id)
+			}
+		}
+		if len(calls) == 0 {
+			delete(t.byUser, user)
+		}
+	}
+	return len(t.byCall)
+}

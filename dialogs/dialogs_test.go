@@ -26,4 +26,10 @@ func TestTable(t *testing.T) {
 	if n := tab.Count("carol@x", t0); n != 1 {
 		t.Fatalf("carol: %d", n)
 	}
+	if n := tab.Total(t0); n != 1 {
+		t.Fatalf("total: %d, want 1 (carol's)", n)
+	}
+	if n := tab.Total(t0.Add(2 * time.Hour)); n != 0 || len(tab.byUser) != 0 {
+		t.Fatalf("total after MaxAge: %d, users %v", n, tab.byUser)
+	}
 }

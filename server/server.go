@@ -305,3 +305,9 @@ func (s *Server) strayResponse(res *sip.Response) {
 		s.log.Debug("relaying a stray 2xx failed", "error", err)
 	}
 }
+
+// ActiveCalls is the number of calls forwarded to a local user and not yet ended.
+func (s *Server) ActiveCalls() int { return s.dialogs.Total(s.now()) }
+
+// InProgress is the number of requests being handled right now.
+func (s *Server) InProgress() int64 { return s.inProgress.Load() }
