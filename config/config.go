@@ -198,7 +198,7 @@ const MinTokenLength = 16
 type Trace struct {
 	// Enabled records calls (default true).
 	Enabled *bool `yaml:"enabled"`
-	// MaxCalls keeps at most this many calls, the least recently active go first; 0 is
+	// MaxCalls keeps at most this many calls, the calls recorded first go first; 0 is
 	// no bound of that kind.
 	MaxCalls int `yaml:"max_calls"`
 	// MaxAge removes calls whose last message is older than this; 0 is no bound of that

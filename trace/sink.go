@@ -40,8 +40,7 @@ func (b *Batch) Len() int { return len(b.Messages) + len(b.Events) }
 
 // Retention bounds what a sink keeps. A zero field means no bound of that kind.
 type Retention struct {
-	// MaxCalls keeps at most this many calls: those with the oldest last activity go
-	// first.
+	// MaxCalls keeps at most this many calls: those first recorded earliest go first.
 	MaxCalls int
 	// MaxAge removes calls whose last activity is older than this.
 	MaxAge time.Duration

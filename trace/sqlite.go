@@ -66,7 +66,9 @@ CREATE TABLE IF NOT EXISTS trace_calls (
 	events INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS trace_calls_first ON trace_calls (first_us);
-CREATE INDEX IF NOT EXISTS trace_calls_last ON trace_calls (last_us);
+-- No index on last_us: every batch rewrites the summaries it touches, and an index
+-- there costs each of those writes; Prune scans the table once a minute instead.
+DROP INDEX IF EXISTS trace_calls_last;
 CREATE TABLE IF NOT EXISTS trace_chunks (
 	id INTEGER PRIMARY KEY,
 	call INTEGER NOT NULL, -- trace_calls.id
@@ -558,7 +560,7 @@ func (s *SQLiteSink) Prune(ctx context.Context, r Retention, now time.Time) (rem
 	}
 	if r.MaxCalls > 0 {
 		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO trace_prune_ids
-			SELECT id FROM trace_calls ORDER BY last_us DESC, call_id DESC LIMIT -1 OFFSET ?`, r.MaxCalls); err != nil {
+			SELECT id FROM trace_calls ORDER BY id DESC LIMIT -1 OFFSET ?`, r.MaxCalls); err != nil {
 			return 0, fmt.Errorf("prune traces by count: %w", err)
 		}
 	}
