@@ -138,8 +138,8 @@ type summarizer struct {
 	// own method, except in a malformed request, whose 400 echoes that CSeq.
 	cseqMethod string
 	// answers holds the last final answer event per CSeq number, to name the producer.
-	answers  map[uint32]Event
-	gen      uint64    // the writer's batch that last touched it
+	answers map[uint32]Event
+	gen     uint64 // the writer's batch that last touched it
 }
 
 func newSummarizer(callID string) *summarizer {

@@ -87,7 +87,7 @@ type Tracer struct {
 	recorded, dropped, unkeyed, written, writeErrors atomic.Int64
 
 	// The writer goroutine's own state; nothing else touches it.
-	seq     uint64
+	seq uint64
 	// The live summaries in two generations: see moves a call it finds in older to live,
 	// and rotate drops older wholesale. Forgetting then costs nothing per call; a scan
 	// and sort of one map at every batch cost the writer more than summarising did.
