@@ -374,12 +374,28 @@ func (x *explainer) earlierRedirects() {
 	}
 }
 
-// callee is how the cause names the callee: "bob@localhost".
+// callee is how the cause names the callee: "bob@localhost". After a redirect it is
+// the target the caller followed it to, whom the last attempt called.
 func (x *explainer) callee() string {
+	if x.redirectedAttempt() != nil {
+		if aor := trace.AOR(x.a.req.p.URI); aor != "" {
+			return aor
+		}
+	}
 	if x.d.To != "" {
 		return x.d.To
 	}
 	return "the callee"
+}
+
+// redirectedAttempt is the earlier attempt whose 3xx the last attempt followed, if any.
+func (x *explainer) redirectedAttempt() *attempt {
+	for _, at := range x.an.attempts[:len(x.an.attempts)-1] {
+		if c := at.code(); c >= 300 && c < 400 && at.req.p.URI != x.a.req.p.URI {
+			return at
+		}
+	}
+	return nil
 }
 
 // answerText describes the final answer as evidence.
@@ -495,27 +511,36 @@ func (x *explainer) answered() {
 // digest authentication works, not failures. It returns the note for the cause.
 func (x *explainer) routineChallenges() string {
 	var codesSeen []string
+	challenges := 0
 	stale := false
-	for _, a := range x.an.attempts[:len(x.an.attempts)-1] {
+	for i, a := range x.an.attempts[:len(x.an.attempts)-1] {
 		c := a.code()
 		if c != 401 && c != 407 {
 			continue
 		}
-		codesSeen = append(codesSeen, strconv.Itoa(c))
-		if isStale(a.final) {
+		challenges++
+		if code := strconv.Itoa(c); !slices.Contains(codesSeen, code) {
+			codesSeen = append(codesSeen, code)
+		}
+		switch {
+		case isStale(a.final):
 			stale = true
 			x.evidence(a.final, "%s with stale=true: the nonce had expired and a fresh one was sent", a.final.p.Label())
-		} else {
+		case i == 0:
 			x.evidence(a.final, "%s: digest challenge to the first attempt (CSeq %d)", a.final.p.Label(), a.req.cseq)
+		default:
+			x.evidence(a.final, "%s: digest challenge to attempt %d (CSeq %d)", a.final.p.Label(), i+1, a.req.cseq)
 		}
 	}
 	switch {
-	case len(codesSeen) == 0:
+	case challenges == 0:
 		return ""
 	case stale:
 		return "The challenge before it renewed an expired nonce (stale=true), which is routine: not a failure."
+	case challenges > 1:
+		return fmt.Sprintf("The %s challenges before it were the usual digest challenges (a request without credentials is challenged first), not failures.", strings.Join(codesSeen, " and "))
 	}
-	return fmt.Sprintf("The %s before it was the usual digest challenge (a first request carries no credentials), not a failure.", strings.Join(codesSeen, " and "))
+	return fmt.Sprintf("The %s before it was the usual digest challenge (a first request carries no credentials), not a failure.", codesSeen[0])
 }
 
 // earlierChallenges mentions, for a failure after a successful login, that the
@@ -660,17 +685,38 @@ func times(n int) string {
 	return fmt.Sprintf("%d times", n)
 }
 
+// aclRuleInReason finds the rule in the acl step's reason: "... denied by the acl rule 10.0.0.0/8".
+var aclRuleInReason = regexp.MustCompile(`\brule ([^\s,;]+)`)
+
+// aclRule is the ACL rule a denial names: the event's Rule, else the one its reason names.
+func aclRule(ev *trace.Event) string {
+	if ev.Rule != "" {
+		return ev.Rule
+	}
+	if m := aclRuleInReason.FindStringSubmatch(ev.Reason); m != nil {
+		return strings.TrimRight(m[1], ".")
+	}
+	return ""
+}
+
 func (x *explainer) forbidden() {
 	a := x.a
 	f := a.final
 	switch {
 	case a.event(trace.KindACL, trace.Denied) != nil:
 		ev := a.event(trace.KindACL, trace.Denied)
-		x.d.Producer.Kind, x.d.Producer.Step, x.d.Producer.Rule = ByStep, "acl", ev.Rule
-		x.cause("siplens refused the request by policy: its source %s matched the ACL rule %q.", a.req.m.From(), ev.Rule)
-		x.evidence(nil, "acl decided: %s", firstNonEmpty(ev.Reason, "rule "+ev.Rule+" denies "+a.req.m.From()))
+		rule := aclRule(ev)
+		x.d.Producer.Kind, x.d.Producer.Step, x.d.Producer.Rule = ByStep, "acl", rule
+		if rule != "" {
+			x.cause("siplens refused the request by policy: its source %s matched the ACL rule %q.", a.req.m.From(), rule)
+			x.evidence(nil, "acl decided: %s", firstNonEmpty(ev.Reason, "rule "+rule+" denies "+a.req.m.From()))
+			x.check("Check the ACL rules in the config (rule %q) and whether %s should be allowed.", rule, a.req.m.From())
+		} else {
+			x.cause("siplens refused the request by policy: the ACL does not let its source %s in.", a.req.m.From())
+			x.evidence(nil, "acl decided: %s", firstNonEmpty(ev.Reason, "the ACL denies "+a.req.m.From()))
+			x.check("Check the ACL rules in the config (acl.allow, acl.deny, the domain's own rules) and whether %s should be allowed.", a.req.m.From())
+		}
 		x.evidence(f, "%s", x.answerText())
-		x.check("Check the ACL rules in the config (rule %q) and whether %s should be allowed.", ev.Rule, a.req.m.From())
 	case a.event(trace.KindAuth, trace.LockedOut) != nil || strings.Contains(strings.ToLower(f.p.Phrase), "locked out"):
 		who := x.d.From
 		if ev := a.event(trace.KindAuth, trace.LockedOut); ev != nil && ev.User != "" {
@@ -981,7 +1027,10 @@ func (x *explainer) refusedForLoad() {
 	case ev != nil && ev.Verdict == trace.Overloaded:
 		x.d.Producer = Producer{Kind: ByStep, Step: "ratelimit", Rule: ev.Rule}
 		x.d.Outcome = trace.OutcomeRejected
-		x.cause("siplens was over its capacity and shed the request with %d before doing any work for it%s.", f.p.Code, inSeconds(retry))
+		x.cause("siplens was over its capacity and shed the request with %d before doing any work for it.", f.p.Code)
+		if retry != "" {
+			x.d.Cause += fmt.Sprintf(" It asked the caller to retry later%s.", inSeconds(retry))
+		}
 		x.evidence(nil, "ratelimit decided: %s", firstNonEmpty(ev.Reason, "overloaded"))
 		x.evidence(f, "%s%s", f.p.Label(), headerNote("Retry-After", retry))
 		x.check("Check siplens' load (calls per second, CPU) at %s; raise its capacity or spread the load.", f.time().Format("15:04:05"))
@@ -1101,30 +1150,71 @@ func warningText(w string) string {
 
 func (x *explainer) loop() {
 	a := x.a
-	vias := a.req.p.Values("Via")
-	hops := make([]string, len(vias))
-	for i, v := range vias {
-		sentBy, received, _ := trace.ViaSentBy(v)
-		hops[i] = sentBy
-		if received != "" {
-			hops[i] += " (received " + received + ")"
+	viaChain := func(m *msg) (string, int) {
+		vias := m.p.Values("Via")
+		hops := make([]string, len(vias))
+		for i, v := range vias {
+			sentBy, received, _ := trace.ViaSentBy(v)
+			hops[i] = sentBy
+			if received != "" {
+				hops[i] += " (received " + received + ")"
+			}
 		}
+		return strings.Join(hops, " <- "), len(vias)
 	}
-	chain := strings.Join(hops, " <- ")
+	chain, n := viaChain(a.req)
 	if x.d.FinalCode == 483 {
 		x.cause("The request arrived with Max-Forwards %s: it had used up its hops after passing %d hop(s). That is nearly always a routing loop between proxies that send it back to each other.",
-			firstNonEmpty(a.req.p.Get("Max-Forwards"), "0"), len(vias))
+			firstNonEmpty(a.req.p.Get("Max-Forwards"), "0"), n)
 		x.evidence(a.req, "Max-Forwards: %s; Via chain (last hop first): %s", firstNonEmpty(a.req.p.Get("Max-Forwards"), "absent"), chain)
 	} else {
-		if r := x.reason(); strings.Contains(r, "points back") {
+		looped := x.loopedCopy()
+		switch r := x.reason(); {
+		case strings.Contains(r, "points back"):
 			x.cause("The contact siplens would forward to points back at siplens itself, so the request would only come back here. %s", sentence(r))
-		} else {
+			x.evidence(a.req, "Via chain (last hop first): %s", chain)
+		case looped != nil:
+			// siplens forwarded the request, and it came back: the copy that came back
+			// carries the whole circle in its Vias.
+			lchain, ln := viaChain(looped)
+			via := "another hop"
+			switch b := x.producerBranch(); {
+			case b != nil:
+				via = b.dest
+			case len(x.a.branches) > 0:
+				via = x.a.branches[0].dest
+			case x.d.Producer.Contact != "":
+				via = x.d.Producer.Contact // (the record holds the branch's answer, not its request)
+			}
+			x.cause("The request went round in a loop: siplens forwarded it to %s, and it came back to siplens from %s after %d hops, with siplens' own Via already in it, so the loop was stopped with 482.",
+				via, looped.m.From(), ln-n)
+			x.evidence(a.req, "Via chain as it first arrived (last hop first): %s", chain)
+			x.evidence(looped, "Via chain as it came back (last hop first): %s", lchain)
+		default:
 			x.cause("The request came back to siplens unchanged: its Vias already hold siplens' own entry, so it has gone round in a loop.")
+			x.evidence(a.req, "Via chain (last hop first): %s", chain)
 		}
-		x.evidence(a.req, "Via chain (last hop first): %s", chain)
 	}
 	x.evidence(a.final, "%s", x.answerText())
 	x.check("Follow the Via chain: find which proxy, forwarding rule or registered contact sends requests for %s back towards siplens.", x.callee())
+}
+
+// loopedCopy is the request of this attempt that came back to siplens after it forwarded
+// it: the same method, CSeq and direction as the original, with more Vias. Of several
+// copies, the one with the most Vias has gone round the furthest.
+func (x *explainer) loopedCopy() *msg {
+	a := x.a
+	base := len(a.req.p.Values("Via"))
+	var best *msg
+	for _, m := range x.an.msgs {
+		if m == a.req || m.retrans || !m.isRequest(a.req.p.Method) || m.m.Direction != x.an.dir || m.cseq != a.req.cseq {
+			continue
+		}
+		if n := len(m.p.Values("Via")); n > base && (best == nil || n > len(best.p.Values("Via"))) {
+			best = m
+		}
+	}
+	return best
 }
 
 func (x *explainer) generic() {

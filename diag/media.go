@@ -161,14 +161,27 @@ func (x *explainer) missingACK() *problem {
 		}
 	}
 	last := x.an.msgs[len(x.an.msgs)-1]
+	// How often the callee sent its 2xx: it resends it until the ACK comes. siplens may
+	// have passed fewer copies on than it received.
+	b := x.producerBranch()
+	calleeCopies := 0
+	if b != nil && b.final != nil && b.final.p.Code == a.final.p.Code {
+		calleeCopies = b.final.copies
+	}
 	// Only a record that goes on after the 200 can show that no ACK came.
-	if a.finalCopies < 2 && bye == nil && last.time().Sub(a.final.time()) < time.Second {
+	if a.finalCopies < 2 && calleeCopies < 2 && bye == nil && last.time().Sub(a.final.time()) < time.Second {
 		return nil
 	}
 	p := &problem{checks: []string{}}
 	switch {
 	case len(a.acks) == 0:
-		p.text = fmt.Sprintf("The caller never acknowledged the 200 OK: siplens sent it %s and no ACK came back, so the callee gives up after 32 s and hangs up.", times(a.finalCopies))
+		if calleeCopies > a.finalCopies {
+			p.text = fmt.Sprintf("The caller never acknowledged the 200 OK: the callee sent it %s, siplens passed it on %s, and no ACK came back, so the callee gives up after 32 s and hangs up.",
+				times(calleeCopies), times(a.finalCopies))
+			p.evidence = append(p.evidence, Evidence{Message: b.final.index, Text: fmt.Sprintf("%s from %s %s: the callee kept resending it, waiting for the ACK", b.final.p.Label(), b.final.m.From(), times(calleeCopies))})
+		} else {
+			p.text = fmt.Sprintf("The caller never acknowledged the 200 OK: siplens sent it %s and no ACK came back, so the callee gives up after 32 s and hangs up.", times(a.finalCopies))
+		}
 		p.evidence = append(p.evidence, Evidence{Message: a.final.index, Text: fmt.Sprintf("%s sent to %s %s, no ACK received", a.final.p.Label(), a.final.m.To(), times(a.finalCopies))})
 		p.checks = append(p.checks,
 			"Check that the 200 OK reaches the caller at "+a.final.m.To()+" (NAT, firewall, a wrong Via or rport).",
