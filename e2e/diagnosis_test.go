@@ -311,9 +311,9 @@ func diagnosisCases() []diagCase {
 			run:  directions("inactive", "inactive"),
 			code: 200, outcome: "answered", want: []string{"a=inactive", "neither side sends"}},
 		{group: "audio", name: "no audio: the ACK for the 200 never arrived",
-			flow: "alice's phone (SIPp) gets the 200 OK but never sends the ACK; bob's phone (SIPp, `-max_retrans 4`) resends its 200 until it gives up.",
+			flow: "alice's phone (SIPp) gets the 200 OK but never sends the ACK; bob's phone (SIPp, `-max_retrans 4`) resends its 200 until it gives up, and siplens passes every copy on.",
 			run:  noACK,
-			code: 200, outcome: "answered", want: []string{"never acknowledged", "the callee sent it 5 times", "no ACK"},
+			code: 200, outcome: "answered", want: []string{"never acknowledged", "siplens sent it 5 times", "no ACK"},
 			ladder: true},
 
 		// Beyond the issue's list, from the same flows.

@@ -119,6 +119,15 @@ func (s *Step) runGroup(ctx context.Context, w chain.ResponseWriter, r *chain.Re
 		b.tx = tx
 		branchEvent(ctx, b, trace.Opened, 0, "")
 		if isInvite {
+			// The callee resends its 2xx until the caller's ACK reaches it; the client
+			// transaction absorbs the copies (RFC 6026 Accepted state) unless told where
+			// they go. A proxy passes every 2xx on (RFC 3261 16.7 step 4), statelessly: the
+			// caller's ACK is what stops them, so a lost 200 or ACK must be retried end to end.
+			tx.OnRetransmission(func(res *sip.Response) {
+				if res.IsSuccess() {
+					s.relayStateless(r, res)
+				}
+			})
 			b.timerC = time.AfterFunc(s.NoAnswer, func() { events <- event{b: b, err: errTimerC} })
 		}
 		go watch(b, events)
