@@ -1,6 +1,7 @@
 package siptest
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -29,55 +30,71 @@ func RunWithTransports(t *testing.T, fn func(t *testing.T, transport string), tr
 // down before reporting a leak.
 var GoroutineGrace = 5 * time.Second
 
-// CheckGoroutines records the number of goroutines now and, when the test
-// ends, fails it if more are still running after GoroutineGrace (like
-// net/http's afterTest). Call it FIRST in the test, so that its check runs
-// after every other cleanup (server shutdown, processes stopped); do not
-// use it in tests that run in parallel with others (t.Parallel), whose
+// CheckGoroutines notes the goroutines running now and, when the test ends, fails it
+// if goroutines started since are still running after GoroutineGrace (like net/http's
+// afterTest). Goroutines are told apart by their ids, which only grow, so one that an
+// earlier test left ending meanwhile cannot hide a new one. Call it FIRST in the test,
+// so that its check runs after every other cleanup (server shutdown, processes
+// stopped); do not use it in tests that run in parallel with others (t.Parallel), whose
 // goroutines would be counted too.
 func CheckGoroutines(t testing.TB) {
 	t.Helper()
-	before := runtime.NumGoroutine()
+	_, before := goroutinesAfter(0)
 	t.Cleanup(func() {
 		deadline := time.Now().Add(GoroutineGrace)
-		var n int
+		var left []string
 		for {
-			n = runtime.NumGoroutine()
-			if n <= before || time.Now().After(deadline) {
+			left, _ = goroutinesAfter(before)
+			if len(left) == 0 || time.Now().After(deadline) {
 				break
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
-		if n > before {
-			t.Errorf("goroutine leak: %d goroutines before the test, %d still running %v after it ended:\n%s",
-				before, n, GoroutineGrace, interestingStacks())
+		if len(left) > 0 {
+			t.Errorf("goroutine leak: %d goroutines started during the test still run %v after it ended:\n%s",
+				len(left), GoroutineGrace, strings.Join(left, "\n\n"))
 		}
 	})
 }
 
-// interestingStacks dumps all goroutine stacks except the testing
-// framework's and the runtime's own.
-func interestingStacks() string {
+// goroutinesAfter returns the stacks of the running goroutines whose id is above
+// after, leaving out the testing framework's and the runtime's own, and the highest id
+// seen.
+func goroutinesAfter(after int) (stacks []string, highest int) {
 	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	var out []string
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
 	skip := []string{
-		"siptest.interestingStacks", // the goroutine doing the check
-		"testing.(*T).Run(",         // parent tests waiting for subtests
+		"siptest.goroutinesAfter", // the goroutine doing the check
+		"testing.(*T).Run(",       // parent tests waiting for subtests
 		"testing.runTests",
 		"testing.(*M).Run",
 		"os/signal.signal_recv",
 	}
 next:
 	for _, g := range strings.Split(string(buf), "\n\n") {
+		var id int
+		if _, err := fmt.Sscanf(g, "goroutine %d ", &id); err != nil {
+			continue
+		}
+		highest = max(highest, id)
+		if id <= after {
+			continue
+		}
 		for _, s := range skip {
 			if strings.Contains(g, s) {
 				continue next
 			}
 		}
-		out = append(out, g)
+		stacks = append(stacks, g)
 	}
-	return strings.Join(out, "\n\n")
+	return stacks, highest
 }
 
 // ScenarioDir returns the absolute path of the SIPp scenario directory
