@@ -125,6 +125,20 @@ func Diagnose(call *trace.Call) Diagnosis {
 		return d
 	}
 	a := an.last()
+	if a == nil {
+		// Only requests inside a dialog (a To tag): the request that began the call is
+		// not in this record, which a BYE of a call recorded before a restart, or pruned,
+		// or a stray in-dialog request, all look like.
+		d.Method = an.first.p.Method
+		d.From, d.To = trace.AOR(an.first.p.Get("From")), trace.AOR(an.first.p.Get("To"))
+		d.Outcome = trace.OutcomeUnanswered
+		d.Producer = Producer{Kind: ByUnknown}
+		d.Cause = fmt.Sprintf("The record starts inside a dialog: its first request, %s, already carries a To tag, and the request that set the call up is not in it (it was recorded before a restart or pruned, or the %s belongs to no call siplens saw).",
+			an.first.p.Method, an.first.p.Method)
+		d.Evidence = append(d.Evidence, Evidence{Message: an.first.index, Text: fmt.Sprintf("%s from %s with To tag %s", an.first.p.Method, an.first.m.From(), an.first.p.ToTag())})
+		d.Checks = append(d.Checks, "Look for the call's INVITE under the same Call-ID in older records or in a capture (siplens analyze).")
+		return d
+	}
 	d.Method = a.req.p.Method
 	d.From, d.To = trace.AOR(an.first.p.Get("From")), trace.AOR(an.first.p.Get("To"))
 	if a.final != nil {

@@ -216,6 +216,19 @@ func TestDiagnoseIncompleteRecords(t *testing.T) {
 	}
 }
 
+// A record that starts inside a dialog (a lone BYE: its INVITE was recorded before a
+// restart, or pruned) has no attempt to explain; it must say so, not panic.
+func TestDiagnoseLoneInDialogRequest(t *testing.T) {
+	bye := "BYE sip:bob@10.0.0.7:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKlone\r\n" +
+		"From: <sip:alice@localhost>;tag=a1\r\nTo: <sip:bob@localhost>;tag=b1\r\nCall-ID: lone\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n"
+	c := &trace.Call{CallID: "lone", Messages: []trace.Message{{CallID: "lone", Time: t0, Direction: trace.In, Transport: "UDP",
+		Local: "127.0.0.1:5060", Remote: "10.0.0.5:5060", Raw: []byte(bye)}}}
+	d := diag.Diagnose(c)
+	if d.Method != "BYE" || d.Outcome != trace.OutcomeUnanswered || !strings.Contains(d.Cause, "starts inside a dialog") {
+		t.Errorf("lone BYE: %+v", d)
+	}
+}
+
 func TestDiagnoseLeavesTheCallAlone(t *testing.T) {
 	c := busy().Call()
 	c.Messages[0], c.Messages[1] = c.Messages[1], c.Messages[0]
