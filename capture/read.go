@@ -193,6 +193,11 @@ func (r *Reader) hepStep(br *bufio.Reader) func() error {
 			return io.EOF
 		}
 		n := int(binary.BigEndian.Uint16(head[4:6]))
+		if n < 6 {
+			// A length that does not cover its own header: no way to find the next packet.
+			r.problems.Add("HEP file corrupt, read stopped")
+			return io.EOF
+		}
 		buf := make([]byte, n)
 		if _, err := io.ReadFull(br, buf); err != nil {
 			r.problems.Add("HEP file truncated")

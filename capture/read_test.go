@@ -292,7 +292,11 @@ func TestHEP(t *testing.T) {
 		{t1, link(layers.LinkTypeEthernet, ipPacket(t, l4{src: agent, dst: collector, payload: hep6}))},
 		{t1, link(layers.LinkTypeEthernet, ipPacket(t, l4{src: agent, dst: collector, payload: []byte("HEP3\x00\x10garbage!!")}))},
 	}
-	recs, rd := readAll(t, pcapFile(t, layers.LinkTypeEthernet, frames))
+	hepPcap := pcapFile(t, layers.LinkTypeEthernet, frames)
+	if dir := os.Getenv("KEEP"); dir != "" {
+		os.WriteFile(dir+"/hep.pcap", hepPcap, 0o644)
+	}
+	recs, rd := readAll(t, hepPcap)
 	wants := []want{{"UDP", alice.String(), pbx.String(), "INVITE sip:bob@example.com SIP/2.0"}, {"TCP", a6.String(), b6.String(), "SIP/2.0 200 OK"}}
 	check(t, recs, wants...)
 	if !recs[0].Time.Equal(at) || recs[0].Origin != "HEP" {

@@ -28,7 +28,8 @@ func commands() map[string]command {
 		"explain": {"explain response codes: siplens explain 480 [486] | --list", runExplain},
 		"version": {"print the version", func([]string, io.Writer, io.Writer) int { fmt.Println("siplens", Version); return 0 }},
 		"calls":   {"list recorded calls from the admin API: siplens calls [--code 480] [--user bob] [--since 1h] [--json]", runCalls},
-		"show":    {"one call's diagnosis and ladder: siplens show CALL-ID [--format text|mermaid|svg|json]", runShow},
+		"show":    {"one call's diagnosis and ladder: siplens show CALL-ID [--format text|mermaid|svg|json|pcap|trace]", runShow},
+		"analyze": {"explain the calls in a pcap/pcapng/HEP file or a SIP log, offline: siplens analyze FILE [--failed] [--call CALL-ID]", runAnalyze},
 
 		// The phone commands (package ua).
 		"register": {"sign in as a phone (REGISTER): siplens register alice@example.com --password P [--keep]", runRegister},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/siplens/siplens/admin"
 	"github.com/siplens/siplens/diag"
+	"github.com/siplens/siplens/trace"
 )
 
 // stringList is a flag that may be given several times.
@@ -22,8 +23,9 @@ func (l *stringList) String() string     { return strings.Join(*l, ", ") }
 func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 func runShow(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("show", "show CALL-ID [--format text|mermaid|svg|json] [--name IP[:PORT]=LABEL ...] [--verbose] [--admin URL] [--token T]", stderr)
-	format := fs.String("format", "text", "text (the diagnosis, then the ladder), or only the ladder as mermaid, svg or json")
+	fs := newFlags("show", "show CALL-ID [--format text|mermaid|svg|json|pcap|trace] [--name IP[:PORT]=LABEL ...] [--verbose] [--admin URL] [--token T]", stderr)
+	format := fs.String("format", "text", "text (the diagnosis, then the ladder), only the ladder as mermaid, svg or json, "+
+		"the messages as a pcap file for Wireshark (pcap), or the record as JSON that siplens analyze reads back (trace)")
 	var names stringList
 	fs.Var(&names, "name", "label a host on the ladder: 10.0.0.5=pbx or 10.0.0.5:5060=pbx (repeatable)")
 	verbose := fs.Bool("verbose", false, "also draw the decisions that only repeat an arrow (branch answers)")
@@ -40,8 +42,8 @@ func runShow(args []string, stdout, stderr io.Writer) int {
 	if callID == "" {
 		return usageError(fs, stderr, "the Call-ID is empty")
 	}
-	if !slices.Contains(admin.LadderFormats, *format) {
-		return usageError(fs, stderr, "--format %q: give one of %s", *format, strings.Join(admin.LadderFormats, ", "))
+	if !slices.Contains(admin.LadderFormats, *format) && !slices.Contains(recordFormats, *format) {
+		return usageError(fs, stderr, "--format %q: give one of %s", *format, strings.Join(append(slices.Clone(admin.LadderFormats), recordFormats...), ", "))
 	}
 	if _, err := diag.ParseNames(names); err != nil {
 		return usageError(fs, stderr, "--name: %v", err)
@@ -58,6 +60,34 @@ func runShow(args []string, stdout, stderr io.Writer) int {
 		q.Set("verbose", "true")
 	}
 	path := "/api/calls/" + escapeSegment(callID)
+	switch *format {
+	case "pcap":
+		body, err := c.get(path+"/pcap", nil)
+		if err != nil {
+			return c.failCall(stderr, callID, err)
+		}
+		if _, err := stdout.Write(body); err != nil {
+			return errorf(stderr, "%v", err)
+		}
+		return 0
+	case "trace":
+		body, err := c.get(path, nil)
+		if err != nil {
+			return c.failCall(stderr, callID, err)
+		}
+		var d admin.CallDetail
+		if err := json.Unmarshal(body, &d); err != nil {
+			return errorf(stderr, "the admin API at %s answered something that is not a call: %v", c.base, err)
+		}
+		out, err := json.MarshalIndent(traceOf(callID, &d), "", "  ")
+		if err != nil {
+			return errorf(stderr, "%v", err)
+		}
+		if _, err := stdout.Write(append(out, '\n')); err != nil {
+			return errorf(stderr, "%v", err)
+		}
+		return 0
+	}
 	if *format != "text" {
 		q.Set("format", *format)
 		body, err := c.get(path+"/ladder", q)
@@ -90,6 +120,24 @@ func runShow(args []string, stdout, stderr io.Writer) int {
 		return errorf(stderr, "%v", err)
 	}
 	return 0
+}
+
+// recordFormats are the formats of show that give the record itself rather than a
+// drawing of it.
+var recordFormats = []string{"pcap", "trace"}
+
+// traceOf rebuilds the call record from the API's detail: the trace export that
+// `siplens analyze` reads back to the same diagnosis.
+func traceOf(callID string, d *admin.CallDetail) *trace.Call {
+	c := &trace.Call{CallID: callID, Messages: []trace.Message{}, Events: d.Events}
+	if c.Events == nil {
+		c.Events = []trace.Event{}
+	}
+	for i, m := range d.Messages {
+		c.Messages = append(c.Messages, trace.Message{CallID: callID, Seq: uint64(i + 1), Time: m.Time, Direction: m.Direction,
+			Transport: m.Transport, Local: m.Local, Remote: m.Remote, Raw: []byte(m.Text)})
+	}
+	return c
 }
 
 // failCall is fail with the words for an unknown Call-ID.

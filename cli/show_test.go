@@ -2,10 +2,14 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/siplens/siplens/admin/admintest"
+	"github.com/siplens/siplens/capture"
 	"github.com/siplens/siplens/diag"
 	"github.com/siplens/siplens/trace"
 )
@@ -98,7 +102,7 @@ func TestShowErrors(t *testing.T) {
 		{"no Call-ID", []string{"--admin", srv.URL}, 2, "Usage: siplens show CALL-ID"},
 		{"two Call-IDs", []string{"--admin", srv.URL, "a", "b"}, 2, "Usage: siplens show CALL-ID"},
 		{"empty Call-ID", []string{"--admin", srv.URL, ""}, 2, "the Call-ID is empty"},
-		{"bad format", []string{"--admin", srv.URL, admintest.Busy, "--format", "png"}, 2, `--format "png": give one of text, mermaid, svg, json`},
+		{"bad format", []string{"--admin", srv.URL, admintest.Busy, "--format", "png"}, 2, `--format "png": give one of text, mermaid, svg, json, pcap, trace`},
 		{"bad name", []string{"--admin", srv.URL, admintest.Busy, "--name", "pbx"}, 2, `--name: host name "pbx": want ADDRESS=NAME`},
 		{"not running", []string{"--admin", closed, admintest.Busy}, 1, "Is siplens serve running with its admin API on " + closed + "?"},
 	}
@@ -129,5 +133,50 @@ func TestEscapeSegment(t *testing.T) {
 		if got := escapeSegment(in); got != want {
 			t.Errorf("escapeSegment(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestShowRecordFormats: --format pcap is the call as Wireshark opens it, and --format
+// trace a record that siplens analyze reads back to the live diagnosis.
+func TestShowRecordFormats(t *testing.T) {
+	noAdminEnv(t)
+	srv := adminServer(t, testToken)
+	t.Setenv("SIPLENS_TOKEN", testToken)
+	busy := admintest.Calls()[1]
+
+	out, errOut, status := run(t, "show", "--admin", srv.URL, admintest.Busy, "--format", "pcap")
+	if status != 0 {
+		t.Fatalf("--format pcap: exit %d: %s", status, errOut)
+	}
+	var want bytes.Buffer
+	if err := capture.WritePCAP(&want, busy); err != nil {
+		t.Fatal(err)
+	}
+	if out != want.String() {
+		t.Errorf("--format pcap wrote %d bytes, want the %d of capture.WritePCAP", len(out), want.Len())
+	}
+
+	out, errOut, status = run(t, "show", "--admin", srv.URL, admintest.Busy, "--format", "trace")
+	if status != 0 {
+		t.Fatalf("--format trace: exit %d: %s", status, errOut)
+	}
+	file := filepath.Join(t.TempDir(), "busy.json")
+	if err := os.WriteFile(file, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, errOut, status := run(t, "analyze", file, "--call", busy.CallID, "--json")
+	if status != 0 {
+		t.Fatalf("analyze the trace export: exit %d: %s", status, errOut)
+	}
+	var read struct {
+		Diagnosis diag.Diagnosis `json:"diagnosis"`
+	}
+	if err := json.Unmarshal([]byte(got), &read); err != nil {
+		t.Fatalf("analyze --json: %v\n%s", err, got)
+	}
+	gotJSON, _ := json.Marshal(read.Diagnosis)
+	wantJSON, _ := json.Marshal(diag.Diagnose(busy))
+	if !bytes.Equal(gotJSON, wantJSON) {
+		t.Errorf("the trace export reads back to\n%s\nthe live diagnosis is\n%s", gotJSON, wantJSON)
 	}
 }

@@ -22,6 +22,11 @@ type LadderOptions struct {
 	// Names gives hosts names: "10.0.0.5" (any port) or "10.0.0.5:5060" to "pbx". Hosts
 	// with the same name share a column.
 	Names map[string]string
+	// SelfLabel, when set, names the self column instead of "siplens", and only the
+	// addresses in Self belong to it. A call read from a capture has no siplens: its
+	// record is taken from one host's point of view, and messages between two other
+	// hosts have a "local" side that is not that host.
+	SelfLabel string
 	// Verbose also shows the decisions that only repeat what an arrow shows (a branch's
 	// provisional and final answers, the relaying of a branch's answer).
 	Verbose bool
@@ -159,7 +164,7 @@ func BuildLadder(call *trace.Call, opts LadderOptions) *Ladder {
 		}
 		lastNote = text
 		if selfColumn < 0 {
-			selfColumn = column(selfLabel)
+			selfColumn = column(hosts.selfName())
 		}
 		l.Notes = append(l.Notes, Note{Row: row, Over: selfColumn, Text: text, Time: e.Time(), Offset: Micros(e.Time().Sub(l.Start))})
 	}
@@ -190,19 +195,30 @@ func arrowLabel(m *msg) string {
 
 // hostNames labels addresses.
 type hostNames struct {
-	self  map[string]bool // "ip:port" and "ip"
-	names map[string]string
+	self      map[string]bool // "ip:port" and "ip"
+	names     map[string]string
+	selfLabel string
 }
 
 func newHostNames(c *trace.Call, opts LadderOptions) *hostNames {
-	h := &hostNames{self: map[string]bool{}, names: opts.Names}
+	h := &hostNames{self: map[string]bool{}, names: opts.Names, selfLabel: opts.SelfLabel}
 	for _, s := range opts.Self {
 		h.self[s] = true
 	}
-	for _, m := range c.Messages {
-		h.self[m.Local] = true
+	if opts.SelfLabel == "" {
+		for _, m := range c.Messages {
+			h.self[m.Local] = true
+		}
 	}
 	return h
+}
+
+// selfName is the self column's label.
+func (h *hostNames) selfName() string {
+	if h.selfLabel != "" {
+		return h.selfLabel
+	}
+	return selfLabel
 }
 
 func (h *hostNames) label(addr string) (string, bool) {
@@ -214,7 +230,7 @@ func (h *hostNames) label(addr string) (string, bool) {
 		return name, false
 	}
 	if h.self[addr] || h.self[ip] {
-		return selfLabel, true
+		return h.selfName(), true
 	}
 	if name, ok := h.names[ip]; ok {
 		return name, false
