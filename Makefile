@@ -15,10 +15,13 @@ vet:
 unit:
 	$(GO) test -race -count=1 -timeout 20m ./...
 
-# Bounded fuzzing of the whole request path and of the digest parser.
+# Bounded fuzzing of the whole request path, the digest parser, and the capture reader
+# and analyzer of siplens analyze.
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRequestPath$$' -fuzztime $(FUZZTIME) ./server
 	$(GO) test -run '^$$' -fuzz '^FuzzParseCredentials$$' -fuzztime $(FUZZTIME) ./digest
+	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./capture
+	$(GO) test -run '^$$' -fuzz '^FuzzAnalyze$$' -fuzztime $(FUZZTIME) ./analyze
 
 test: vet unit fuzz
 
