@@ -23,8 +23,9 @@ const FileName = "siplens.db"
 
 // Store is the SQLite backend; it implements store.Users and store.Locations.
 type Store struct {
-	db    *sql.DB
-	cache *memory.Locations
+	db     *sql.DB
+	cache  *memory.Locations
+	writer *bindingWriter
 }
 
 const schema = `
@@ -93,6 +94,10 @@ func OpenFile(path string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if s.writer, err = newBindingWriter(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
 	return s, nil
 }
 
@@ -120,7 +125,10 @@ func ensureColumn(db *sql.DB, table, column, decl string) error {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.writer.close()
+	return s.db.Close()
+}
 
 func (s *Store) loadBindings() error {
 	rows, err := s.db.Query(`SELECT aor, contact, q, expires_unix_ms, call_id, cseq, source, behind_nat, transport, user_agent, updated_unix_ms FROM bindings`)
@@ -212,28 +220,10 @@ func (s *Store) Update(ctx context.Context, aor string, now time.Time, fn func([
 	})
 }
 
-// writeBindings replaces the rows of aor in one transaction.
+// writeBindings replaces the rows of aor, committed with the changes of other REGISTERs
+// waiting at the same time (bindingWriter).
 func (s *Store) writeBindings(ctx context.Context, aor string, bs []store.Binding) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store bindings of %s: %w", aor, err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM bindings WHERE aor = ?`, aor); err != nil {
-		return fmt.Errorf("store bindings of %s: %w", aor, err)
-	}
-	for _, b := range bs {
-		_, err := tx.ExecContext(ctx, `INSERT INTO bindings (aor, contact, q, expires_unix_ms, call_id, cseq, source, behind_nat, transport, user_agent, updated_unix_ms)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			aor, b.Contact, b.Q, b.Expires.UnixMilli(), b.CallID, b.CSeq, b.Source, b.NAT, b.Transport, b.UserAgent, b.Updated.UnixMilli())
-		if err != nil {
-			return fmt.Errorf("store binding %s of %s: %w", b.Contact, aor, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store bindings of %s: %w", aor, err)
-	}
-	return nil
+	return s.writer.write(ctx, aor, bs)
 }
 
 func (s *Store) Expire(ctx context.Context, now time.Time) (int, error) {

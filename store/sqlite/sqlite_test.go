@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"testing"
 	"time"
 
@@ -49,5 +50,48 @@ func TestUpgradeKeepsBindings(t *testing.T) {
 	bs, err := s.Bindings(context.Background(), "bob@localhost", time.Now())
 	if err != nil || len(bs) != 1 || bs[0].NAT {
 		t.Fatalf("bindings after upgrade: %+v, %v", bs, err)
+	}
+}
+
+// TestConcurrentRegistrationsAllLand: REGISTERs answered at the same time share commits
+// (bindingWriter); every one of them must be in the file when the store opens again.
+func TestConcurrentRegistrationsAllLand(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	now := time.Now()
+	const n = 300
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			aor := fmt.Sprintf("u%03d@localhost", i)
+			_, err := s.Update(ctx, aor, now, func([]store.Binding) ([]store.Binding, error) {
+				return []store.Binding{{AOR: aor, Contact: fmt.Sprintf("<sip:u%03d@127.0.0.1:5070>", i), Q: 1, Expires: now.Add(time.Hour), Updated: now}}, nil
+			})
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	all, err := s.AllBindings(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != n {
+		t.Fatalf("%d bindings after reopening, want %d", len(all), n)
 	}
 }
