@@ -14,14 +14,19 @@ import (
 )
 
 // serveGCPercent is the garbage collector's target for `siplens serve` when GOGC is not
-// set. The proxy allocates a few KB per message and keeps little for long (transactions
-// live 32 s), so collecting when the heap has grown 4x instead of 2x costs a little
-// memory and saves most of the collector's CPU; see bench/README.md for the figures.
+// set. The proxy allocates a few KB per message, so collecting when the heap has grown
+// 4x instead of 2x saves most of the collector's CPU (marking was ~12% of it at the
+// default); the memory that costs is bounded by serveMemoryLimit. See bench/README.md.
 const serveGCPercent = 400
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "serve" && os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(serveGCPercent)
+	if len(os.Args) > 1 && os.Args[1] == "serve" {
+		if os.Getenv("GOGC") == "" {
+			debug.SetGCPercent(serveGCPercent)
+		}
+		if limit := serveMemoryLimit(); limit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+			debug.SetMemoryLimit(limit)
+		}
 	}
 	if addr := os.Getenv("SIPLENS_PPROF"); addr != "" {
 		if err := servePprof(addr); err != nil {
