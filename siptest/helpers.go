@@ -32,19 +32,27 @@ var GoroutineGrace = 5 * time.Second
 
 // CheckGoroutines notes the goroutines running now and, when the test ends, fails it
 // if goroutines started since are still running after GoroutineGrace (like net/http's
-// afterTest). Goroutines are told apart by their ids, which only grow, so one that an
-// earlier test left ending meanwhile cannot hide a new one. Call it FIRST in the test,
-// so that its check runs after every other cleanup (server shutdown, processes
-// stopped); do not use it in tests that run in parallel with others (t.Parallel), whose
-// goroutines would be counted too.
+// afterTest). Goroutines are told apart by their ids (unique, but handed out in batches
+// per processor, so not in order), so one that an earlier test left ending meanwhile
+// cannot hide a new one. Call it FIRST in the test, so that its check runs after every
+// other cleanup (server shutdown, processes stopped); do not use it in tests that run in
+// parallel with others (t.Parallel), whose goroutines would be counted too.
 func CheckGoroutines(t testing.TB) {
 	t.Helper()
-	_, before := goroutinesAfter(0)
+	before := map[int]bool{}
+	for id := range goroutineStacks() {
+		before[id] = true
+	}
 	t.Cleanup(func() {
 		deadline := time.Now().Add(GoroutineGrace)
 		var left []string
 		for {
-			left, _ = goroutinesAfter(before)
+			left = left[:0]
+			for id, stack := range goroutineStacks() {
+				if !before[id] && !framework(stack) {
+					left = append(left, stack)
+				}
+			}
 			if len(left) == 0 || time.Now().After(deadline) {
 				break
 			}
@@ -57,10 +65,8 @@ func CheckGoroutines(t testing.TB) {
 	})
 }
 
-// goroutinesAfter returns the stacks of the running goroutines whose id is above
-// after, leaving out the testing framework's and the runtime's own, and the highest id
-// seen.
-func goroutinesAfter(after int) (stacks []string, highest int) {
+// goroutineStacks returns the stack of every goroutine, by id.
+func goroutineStacks() map[int]string {
 	buf := make([]byte, 1<<20)
 	for {
 		n := runtime.Stack(buf, true)
@@ -70,31 +76,31 @@ func goroutinesAfter(after int) (stacks []string, highest int) {
 		}
 		buf = make([]byte, 2*len(buf))
 	}
-	skip := []string{
-		"siptest.goroutinesAfter", // the goroutine doing the check
+	out := map[int]string{}
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		var id int
+		if _, err := fmt.Sscanf(g, "goroutine %d ", &id); err == nil {
+			out[id] = g
+		}
+	}
+	return out
+}
+
+// framework reports the testing framework's and the runtime's own goroutines, and the
+// one doing the check.
+func framework(stack string) bool {
+	for _, s := range []string{
+		"siptest.goroutineStacks", // the goroutine doing the check
 		"testing.(*T).Run(",       // parent tests waiting for subtests
 		"testing.runTests",
 		"testing.(*M).Run",
 		"os/signal.signal_recv",
+	} {
+		if strings.Contains(stack, s) {
+			return true
+		}
 	}
-next:
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		var id int
-		if _, err := fmt.Sscanf(g, "goroutine %d ", &id); err != nil {
-			continue
-		}
-		highest = max(highest, id)
-		if id <= after {
-			continue
-		}
-		for _, s := range skip {
-			if strings.Contains(g, s) {
-				continue next
-			}
-		}
-		stacks = append(stacks, g)
-	}
-	return stacks, highest
+	return false
 }
 
 // ScenarioDir returns the absolute path of the SIPp scenario directory
