@@ -1,13 +1,11 @@
 package analyze
 
 import (
-	"cmp"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
-	"github.com/siplens/siplens/codes"
 	"github.com/siplens/siplens/diag"
 )
 
@@ -54,53 +52,15 @@ func (c *Call) WriteText(w io.Writer) error {
 		fmt.Fprintf(b, " (%d retransmitted)", c.Retransmissions)
 	}
 	fmt.Fprintf(b, ", from the point of view of %s\n", c.VantageLabel)
-	final := "none"
-	if d.FinalCode != 0 {
-		final = fmt.Sprintf("%d %s", d.FinalCode, cmp.Or(d.Phrase, codes.Lookup(d.FinalCode).Reason))
-	}
-	fmt.Fprintf(b, "Outcome:  %s (%s)\n", d.Outcome.Text(), final)
+	fmt.Fprintf(b, "Outcome:  %s (%s)\n", d.Outcome.Text(), d.FinalText())
 	if c.Open {
 		b.WriteString("          (the call was still going when the input ended)\n")
 	}
-	wrap(b, "Producer: ", "          ", c.ProducerText())
-	wrap(b, "Cause:    ", "          ", d.Cause)
-	if len(d.Evidence) > 0 {
-		b.WriteString("Evidence:\n")
-		for _, e := range d.Evidence {
-			text := e.Text
-			if e.Message >= 0 {
-				text += fmt.Sprintf(" [message %d]", e.Message+1)
-			}
-			wrap(b, "  - ", "    ", text)
-		}
-	}
-	if len(d.Checks) > 0 {
-		b.WriteString("Check next:\n")
-		for _, ch := range d.Checks {
-			wrap(b, "  - ", "    ", ch)
-		}
-	}
+	diag.WriteWrapped(b, "Producer: ", "          ", c.ProducerText())
+	d.WriteExplanation(b)
 	if len(c.Related) > 0 {
-		wrap(b, "Other leg: ", "           ", strings.Join(c.Related, ", "))
+		diag.WriteWrapped(b, "Other leg: ", "           ", strings.Join(c.Related, ", "))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-// wrap writes text after first, continuing after indent, within 80 columns unless one
-// word is longer.
-func wrap(b *strings.Builder, first, indent, text string) {
-	line, fresh := first, true
-	for _, word := range strings.Fields(text) {
-		if !fresh && len(line)+1+len(word) > 80 {
-			b.WriteString(line + "\n")
-			line, fresh = indent, true
-		}
-		if !fresh {
-			line += " "
-		}
-		line += word
-		fresh = false
-	}
-	b.WriteString(line + "\n")
 }

@@ -1,7 +1,6 @@
 package analyze
 
 import (
-	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -59,32 +58,11 @@ func build(f *flight, names map[string]string) *Call {
 	}
 	c := &Call{ID: f.id, Trace: tc, Vantage: vantage, VantageLabel: hostLabel(vantage, names),
 		Start: tc.Messages[0].Time, End: tc.Messages[len(tc.Messages)-1].Time}
-	c.Diagnosis = diagnose(tc)
+	c.Diagnosis = diag.Diagnose(tc)
 	if len(tc.Events) == 0 {
 		localize(&c.Diagnosis, vantage, c.VantageLabel)
 	}
 	return c
-}
-
-// diagnose is diag.Diagnose, except for a record that starts in the middle of a dialog
-// (a capture begun during a call: its first request has a To tag), which diag does not
-// expect: it is told as what it is.
-func diagnose(tc *trace.Call) diag.Diagnosis {
-	for i, m := range tc.Messages {
-		p, err := trace.Parse(m.Raw)
-		if err != nil || !p.Request {
-			continue
-		}
-		if p.ToTag() == "" {
-			return diag.Diagnose(tc)
-		}
-		return diag.Diagnosis{CallID: tc.CallID, Method: p.Method, From: trace.AOR(p.Get("From")), To: trace.AOR(p.Get("To")),
-			Outcome: trace.OutcomeUnanswered, Producer: diag.Producer{Kind: diag.ByUnknown},
-			Cause:    fmt.Sprintf("Only the middle of this dialog is in the input: its first request, a %s, belongs to a dialog set up before the capture started, so there is no initial request to explain.", p.Method),
-			Evidence: []diag.Evidence{{Message: i, Text: fmt.Sprintf("%s %s from %s, within an existing dialog (To tag %s)", p.Method, p.URI, m.From(), p.ToTag())}},
-			Checks:   []string{"Capture from before the call starts to see how it was set up."}}
-	}
-	return diag.Diagnose(tc)
 }
 
 // startLine returns the method of a request ("" for a response) and whether the message

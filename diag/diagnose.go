@@ -133,10 +133,10 @@ func Diagnose(call *trace.Call) Diagnosis {
 		d.From, d.To = trace.AOR(an.first.p.Get("From")), trace.AOR(an.first.p.Get("To"))
 		d.Outcome = trace.OutcomeUnanswered
 		d.Producer = Producer{Kind: ByUnknown}
-		d.Cause = fmt.Sprintf("The record starts inside a dialog: its first request, %s, already carries a To tag, and the request that set the call up is not in it (it was recorded before a restart or pruned, or the %s belongs to no call siplens saw).",
+		d.Cause = fmt.Sprintf("The record starts inside a dialog: its first request, %s, already carries a To tag, and the request that set the call up is not in it (the recording or capture began after it, it was pruned, or the %s belongs to no call seen here).",
 			an.first.p.Method, an.first.p.Method)
 		d.Evidence = append(d.Evidence, Evidence{Message: an.first.index, Text: fmt.Sprintf("%s from %s with To tag %s", an.first.p.Method, an.first.m.From(), an.first.p.ToTag())})
-		d.Checks = append(d.Checks, "Look for the call's INVITE under the same Call-ID in older records or in a capture (siplens analyze).")
+		d.Checks = append(d.Checks, "Look for the call's INVITE under the same Call-ID in older records, or in a capture started before the call.")
 		return d
 	}
 	d.Method = a.req.p.Method
@@ -699,27 +699,13 @@ func times(n int) string {
 	return fmt.Sprintf("%d times", n)
 }
 
-// aclRuleInReason finds the rule in the acl step's reason: "... denied by the acl rule 10.0.0.0/8".
-var aclRuleInReason = regexp.MustCompile(`\brule ([^\s,;]+)`)
-
-// aclRule is the ACL rule a denial names: the event's Rule, else the one its reason names.
-func aclRule(ev *trace.Event) string {
-	if ev.Rule != "" {
-		return ev.Rule
-	}
-	if m := aclRuleInReason.FindStringSubmatch(ev.Reason); m != nil {
-		return strings.TrimRight(m[1], ".")
-	}
-	return ""
-}
-
 func (x *explainer) forbidden() {
 	a := x.a
 	f := a.final
 	switch {
 	case a.event(trace.KindACL, trace.Denied) != nil:
 		ev := a.event(trace.KindACL, trace.Denied)
-		rule := aclRule(ev)
+		rule := ev.Rule
 		x.d.Producer.Kind, x.d.Producer.Step, x.d.Producer.Rule = ByStep, "acl", rule
 		if rule != "" {
 			x.cause("siplens refused the request by policy: its source %s matched the ACL rule %q.", a.req.m.From(), rule)

@@ -17,38 +17,48 @@ func (d Diagnosis) WriteText(w io.Writer) error {
 		what += " " + d.From + " -> " + d.To
 	}
 	fmt.Fprintf(bw, "Call %s: %s\n", d.CallID, strings.TrimSpace(what))
-	final := "none"
-	if d.FinalCode != 0 {
-		final = fmt.Sprintf("%d %s", d.FinalCode, firstNonEmpty(d.Phrase, codes.Lookup(d.FinalCode).Reason))
-	}
-	fmt.Fprintf(bw, "Outcome:  %s (%s)\n", d.Outcome.Text(), final)
-	writeWrapped(bw, "Producer: ", "          ", d.Producer.String())
-	writeWrapped(bw, "Cause:    ", "          ", d.Cause)
-	if len(d.Evidence) > 0 {
-		bw.WriteString("Evidence:\n")
-		for _, e := range d.Evidence {
-			text := e.Text
-			if e.Message >= 0 {
-				text += fmt.Sprintf(" [message %d]", e.Message+1)
-			}
-			writeWrapped(bw, "  - ", "    ", text)
-		}
-	}
-	if len(d.Checks) > 0 {
-		bw.WriteString("Check next:\n")
-		for _, c := range d.Checks {
-			writeWrapped(bw, "  - ", "    ", c)
-		}
-	}
+	fmt.Fprintf(bw, "Outcome:  %s (%s)\n", d.Outcome.Text(), d.FinalText())
+	WriteWrapped(bw, "Producer: ", "          ", d.Producer.String())
+	d.WriteExplanation(bw)
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write diagnosis of %s: %w", d.CallID, err)
 	}
 	return nil
 }
 
-// writeWrapped writes text after first, continuing lines after indent, at most 80
+// FinalText is the final answer as "486 Busy Here", or "none".
+func (d Diagnosis) FinalText() string {
+	if d.FinalCode == 0 {
+		return "none"
+	}
+	return fmt.Sprintf("%d %s", d.FinalCode, firstNonEmpty(d.Phrase, codes.Lookup(d.FinalCode).Reason))
+}
+
+// WriteExplanation writes the cause, the evidence and the checks, wrapped at 80
+// columns: the part of WriteText that siplens analyze shares for captured calls.
+func (d Diagnosis) WriteExplanation(w io.StringWriter) {
+	WriteWrapped(w, "Cause:    ", "          ", d.Cause)
+	if len(d.Evidence) > 0 {
+		w.WriteString("Evidence:\n")
+		for _, e := range d.Evidence {
+			text := e.Text
+			if e.Message >= 0 {
+				text += fmt.Sprintf(" [message %d]", e.Message+1)
+			}
+			WriteWrapped(w, "  - ", "    ", text)
+		}
+	}
+	if len(d.Checks) > 0 {
+		w.WriteString("Check next:\n")
+		for _, c := range d.Checks {
+			WriteWrapped(w, "  - ", "    ", c)
+		}
+	}
+}
+
+// WriteWrapped writes text after first, continuing lines after indent, at most 80
 // columns unless a single word is longer.
-func writeWrapped(w *bufio.Writer, first, indent, text string) {
+func WriteWrapped(w io.StringWriter, first, indent, text string) {
 	const width = 80
 	line := first
 	fresh := true
