@@ -89,71 +89,20 @@ func codeIndex(code int) int {
 }
 
 func methodIndex(m string) int {
-	switch m {
-	case "INVITE":
-		return 0
-	case "ACK":
-		return 1
-	case "BYE":
-		return 2
-	case "CANCEL":
-		return 3
-	case "REGISTER":
-		return 4
-	case "OPTIONS":
-		return 5
-	case "SUBSCRIBE":
-		return 6
-	case "NOTIFY":
-		return 7
-	case "REFER":
-		return 8
-	case "INFO":
-		return 9
-	case "MESSAGE":
-		return 10
-	case "PRACK":
-		return 11
-	case "UPDATE":
-		return 12
-	case "PUBLISH":
-		return 13
+	for i, name := range methods[:otherMethod] {
+		if m == name {
+			return i
+		}
 	}
 	return otherMethod
 }
 
-// methodIndexBytes is methodIndex for bytes; the conversion in the switch does not
-// allocate.
+// methodIndexBytes is methodIndex for bytes; comparing string(b) does not allocate.
 func methodIndexBytes(b []byte) int {
-	switch string(b) {
-	case "INVITE":
-		return 0
-	case "ACK":
-		return 1
-	case "BYE":
-		return 2
-	case "CANCEL":
-		return 3
-	case "REGISTER":
-		return 4
-	case "OPTIONS":
-		return 5
-	case "SUBSCRIBE":
-		return 6
-	case "NOTIFY":
-		return 7
-	case "REFER":
-		return 8
-	case "INFO":
-		return 9
-	case "MESSAGE":
-		return 10
-	case "PRACK":
-		return 11
-	case "UPDATE":
-		return 12
-	case "PUBLISH":
-		return 13
+	for i, name := range methods[:otherMethod] {
+		if string(b) == name {
+			return i
+		}
 	}
 	return otherMethod
 }
