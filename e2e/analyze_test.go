@@ -630,39 +630,7 @@ func startKamailioHEP(t *testing.T, hep string) *kamailioProxy {
 	if err := os.WriteFile(cfg, []byte(cfgText), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	port := siptest.FreePort(t)
-	addr := net.JoinHostPort("127.0.0.1", fmt.Sprint(port))
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	k := &kamailioProxy{out: &syncBuffer{}, Addr: addr, done: make(chan struct{})}
-	k.cmd = exec.CommandContext(ctx, bin, "-f", cfg, "-DD", "-E", "-n", "1", "-m", "64", "-M", "8",
-		"-Y", dir, "-P", filepath.Join(dir, "kamailio.pid"), "-w", dir, "-L", kamailioModulesDir(t),
-		"-l", "udp:"+addr, "-l", "tcp:"+addr)
-	k.cmd.Stdout, k.cmd.Stderr = k.out, k.out
-	k.cmd.Cancel = func() error { return k.cmd.Process.Signal(syscall.SIGTERM) }
-	k.cmd.WaitDelay = 5 * time.Second
-	if err := k.cmd.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	go func() {
-		_ = k.cmd.Wait()
-		close(k.done)
-	}()
-	t.Cleanup(func() {
-		_ = k.cmd.Process.Signal(syscall.SIGTERM) // our own child, by PID
-		select {
-		case <-k.done:
-		case <-time.After(5 * time.Second):
-			_ = k.cmd.Process.Kill()
-			<-k.done
-		}
-		cancel()
-		if t.Failed() {
-			t.Logf("kamailio output:\n%s", k.out.String())
-		}
-	})
-	k.waitReady(t)
-	return k
+	return runKamailio(t, bin, cfg, dir)
 }
 
 // TestAnalyzeHEPFromKamailio: Kamailio mirrors its traffic as HEP3 (siptrace); a

@@ -47,7 +47,13 @@ func startKamailioProxy(t *testing.T) *kamailioProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
+	return runKamailio(t, bin, cfg, t.TempDir())
+}
+
+// runKamailio starts Kamailio with the config file cfg on a free loopback port (UDP and
+// TCP), working in dir, stops it (by PID) when the test ends, and waits until it answers.
+func runKamailio(t *testing.T, bin, cfg, dir string) *kamailioProxy {
+	t.Helper()
 	port := siptest.FreePort(t)
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
