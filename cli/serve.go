@@ -168,7 +168,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 
 	printBanner(stdout, srv, cfg, filepath.Join(data, sqlite.FileName), *cfgPath)
 	if adminAddr != "" {
-		fmt.Fprintf(stdout, "admin API: http://%s (siplens calls, siplens show CALL-ID)\n", adminAddr)
+		fmt.Fprintf(stdout, "web page and admin API: http://%s/ (also siplens calls, siplens show CALL-ID; metrics at /metrics)\n", adminAddr)
 	}
 	if tracer == nil {
 		fmt.Fprintln(stdout, "call recording: off (trace.enabled: false)")
