@@ -46,3 +46,21 @@ func TestQuickFactsAgreeWithParse(t *testing.T) {
 		}
 	}
 }
+
+func TestStartsCall(t *testing.T) {
+	for _, c := range []struct {
+		raw  string
+		want bool
+	}{
+		{"INVITE sip:bob@x SIP/2.0\r\nTo: <sip:bob@x>\r\nFrom: <sip:a@x>;tag=1\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n", true},
+		{"INVITE sip:bob@x SIP/2.0\r\nTo: <sip:bob@x>;tag=9\r\nFrom: <sip:a@x>;tag=1\r\nCall-ID: c\r\nCSeq: 2 INVITE\r\n\r\n", false},
+		{"INVITE sip:bob@x SIP/2.0\r\nt: <sip:bob@x>;TAG=9\r\nFrom: <sip:a@x>;tag=1\r\nCall-ID: c\r\nCSeq: 2 INVITE\r\n\r\n", false},
+		{"REGISTER sip:x SIP/2.0\r\nTo: <sip:bob@x>\r\nFrom: <sip:bob@x>;tag=1\r\nCall-ID: c\r\nCSeq: 7 REGISTER\r\n\r\n", false},
+		{"SIP/2.0 200 OK\r\nTo: <sip:bob@x>\r\nFrom: <sip:a@x>;tag=1\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n", false},
+		{"", false},
+	} {
+		if got := startsCall([]byte(c.raw)); got != c.want {
+			t.Errorf("startsCall(%q) = %v, want %v", c.raw, got, c.want)
+		}
+	}
+}

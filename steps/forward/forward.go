@@ -127,7 +127,9 @@ func (s *Step) forwardACK(r *chain.Request) error {
 	if err != nil {
 		return nil // an ACK gets no answer, whatever is wrong with it
 	}
-	out := s.prepare(r, *target, false)
+	// The ACK of a 2xx is edited in place rather than copied: no transaction holds it
+	// (sipgo passes it up without one) and nothing reads it after this step.
+	out := s.adapt(r, r.SIP, *target, false)
 	if err := s.Client.TransportLayer().WriteMsg(out); err != nil {
 		s.Log.Debug("forwarding ACK failed", "call_id", r.CallID(), "error", err)
 	}
@@ -136,7 +138,13 @@ func (s *Step) forwardACK(r *chain.Request) error {
 
 // prepare makes the copy of the request for one target (RFC 3261 16.6 steps 1-8).
 func (s *Step) prepare(r *chain.Request, t chain.Target, newDialog bool) *sip.Request {
-	out := r.SIP.Clone()
+	return s.adapt(r, r.SIP.Clone(), t, newDialog)
+}
+
+// adapt makes the changes of RFC 3261 16.6 steps 2-8 to out, a copy of r.SIP or r.SIP
+// itself.
+func (s *Step) adapt(r *chain.Request, out *sip.Request, t chain.Target, newDialog bool) *sip.Request {
+	branch := chain.NewBranch(r.SIP) // before any change, out may be r.SIP
 	// RFC 3261 16.4: a Route entry naming siplens (a phone's outbound proxy setting, or our
 	// own Record-Route in a dialog) has done its job here and comes off; what remains, or
 	// else the Request-URI, says where the request goes next.
@@ -171,7 +179,7 @@ func (s *Step) prepare(r *chain.Request, t chain.Target, newDialog bool) *sip.Re
 		ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: transport,
 		Host: s.Self.Host, Port: s.Self.Ports[transport],
 	}
-	via.Params.Add("branch", chain.NewBranch(r.SIP))
+	via.Params.Add("branch", branch)
 	via.Params.Add("rport", "")
 	out.PrependHeader(via)
 	out.SetTransport(transport)
