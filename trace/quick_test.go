@@ -56,6 +56,8 @@ func TestStartsCall(t *testing.T) {
 		{"INVITE sip:bob@x SIP/2.0\r\nTo: <sip:bob@x>;tag=9\r\nFrom: <sip:a@x>;tag=1\r\nCall-ID: c\r\nCSeq: 2 INVITE\r\n\r\n", false},
 		{"INVITE sip:bob@x SIP/2.0\r\nt: <sip:bob@x>;TAG=9\r\nFrom: <sip:a@x>;tag=1\r\nCall-ID: c\r\nCSeq: 2 INVITE\r\n\r\n", false},
 		{"REGISTER sip:x SIP/2.0\r\nTo: <sip:bob@x>\r\nFrom: <sip:bob@x>;tag=1\r\nCall-ID: c\r\nCSeq: 7 REGISTER\r\n\r\n", false},
+		{"REGISTER sip:x SIP/2.0\r\nTo: <sip:bob@x>\r\nFrom: <sip:bob@x>;tag=1\r\nCall-ID: c\r\nCSeq: 1 REGISTER\r\n\r\n", true},
+		{"BYE sip:x SIP/2.0\r\nTo: <sip:bob@x>;tag=2\r\nFrom: <sip:a@x>;tag=1\r\nCall-ID: c\r\nCSeq: 1 BYE\r\n\r\n", false},
 		{"SIP/2.0 200 OK\r\nTo: <sip:bob@x>\r\nFrom: <sip:a@x>;tag=1\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n", false},
 		{"", false},
 	} {

@@ -447,17 +447,23 @@ func (t *Tracer) see(callID string, id []byte, raw []byte) *summarizer {
 	return z
 }
 
-// startsCall reports whether raw is an INVITE outside any dialog (its To has no tag): the
-// first message of a new call, which the sink cannot hold yet, so the look-up is skipped
-// (it was about 2% of the proxy's CPU at load, one query per batch of new calls). A phone
-// that reused an old Call-ID for a new call would get a record whose summary covers the
-// new call only; REGISTER refreshes, which do reuse their Call-ID, are still looked up.
+// startsCall reports whether raw is the first request of a Call-ID, which the sink
+// cannot hold yet, so the look-up is skipped (it was about 2% of the proxy's CPU under
+// call load and more under REGISTER load, one query per batch of new Call-IDs): an
+// INVITE outside any dialog (its To has no tag; a retry after a challenge comes within
+// seconds, while the call is still live), or any request outside a dialog with CSeq 1
+// (a CSeq only grows within a Call-ID, RFC 3261 8.1.1.5). REGISTER refreshes, which reuse
+// their Call-ID with a higher CSeq, are still looked up. A phone that reused an old
+// Call-ID for a new call would get a record whose summary covers the new call only.
 func startsCall(raw []byte) bool {
-	if !bytes.HasPrefix(raw, []byte("INVITE ")) {
+	if len(raw) == 0 || bytes.HasPrefix(raw, []byte("SIP/")) {
 		return false
 	}
 	f, ok, sure := quickFacts(raw)
-	return ok && sure && f.request && !strings.Contains(strings.ToLower(f.to), "tag=")
+	if !ok || !sure || !f.request || strings.Contains(strings.ToLower(f.to), "tag=") {
+		return false
+	}
+	return f.method == "INVITE" || f.cseq == 1
 }
 
 // write summarises the batch being built and hands it to the sink.
