@@ -41,7 +41,7 @@ func LoopHash(req *sip.Request) string {
 		write(strconv.FormatUint(uint64(c.SeqNo), 10))
 	}
 	for _, name := range []string{"Proxy-Require", "Proxy-Authorization", "Route"} {
-		for _, hdr := range req.GetHeaders(name) {
+		for hdr := range Named(req, name) {
 			write(hdr.Value())
 		}
 	}

@@ -198,7 +198,7 @@ func (s *Step) challenge(k kind, realm string, stale bool, reason string) error 
 // phone may send credentials for several realms when it went through several proxies.
 func credentialsFor(req *sip.Request, header, realm string) (digest.Credentials, bool, error) {
 	var firstErr error
-	for _, h := range req.GetHeaders(header) {
+	for h := range chain.Named(req, header) {
 		cred, err := digest.ParseCredentials(h.Value())
 		if err != nil {
 			if firstErr == nil {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"time"
 
@@ -93,7 +94,7 @@ func (s *Step) dialogTarget(r *chain.Request) (*chain.Target, error) {
 		return nil, chain.Reject(404, "in-dialog request whose route does not pass through siplens: not relayed")
 	}
 	var t chain.Target
-	routes := req.GetHeaders("Route")
+	routes := slices.Collect(chain.Named(req, "Route"))
 	if next, ok := nextRoute(routes); ok {
 		// The entry after ours is the next hop (the copy made by prepare drops ours).
 		t = chain.Target{URI: req.Recipient, Destination: uriHostPort(next.Address), Transport: uriTransport(next.Address)}
@@ -148,8 +149,11 @@ func (s *Step) adapt(r *chain.Request, out *sip.Request, t chain.Target, newDial
 	// RFC 3261 16.4: a Route entry naming siplens (a phone's outbound proxy setting, or our
 	// own Record-Route in a dialog) has done its job here and comes off; what remains, or
 	// else the Request-URI, says where the request goes next.
-	if route := out.Route(); route != nil && s.IsSelf(route.Address) {
-		removeTopRoute(out)
+	// (Has first: sipgo's Route() allocates on every call when there is none, the usual case.)
+	if chain.Has(out, "Route") {
+		if route := out.Route(); route != nil && s.IsSelf(route.Address) {
+			removeTopRoute(out)
+		}
 	}
 	if !r.InDialog() {
 		out.Recipient = t.URI // step 2

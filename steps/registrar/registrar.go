@@ -114,14 +114,14 @@ func (s *Step) parseContacts(req *sip.Request) ([]change, error) {
 		headerExpires = v
 	}
 	var out []change
-	for _, h := range req.GetHeaders("Contact") {
+	for h := range chain.Named(req, "Contact") {
 		c, ok := h.(*sip.ContactHeader)
 		if !ok {
 			return nil, chain.RejectPhrase(400, "Bad Contact header", "a Contact header could not be parsed")
 		}
 		if c.Address.Wildcard {
 			// Contact: * only with Expires: 0 and alone (10.3 step 6).
-			if headerExpires != 0 || len(req.GetHeaders("Contact")) != 1 {
+			if headerExpires != 0 || chain.CountNamed(req, "Contact") != 1 {
 				return nil, chain.RejectPhrase(400, "Bad wildcard Contact", "Contact: * needs Expires: 0 and no other Contact")
 			}
 			return []change{{all: true}}, nil

@@ -101,7 +101,7 @@ func (s *Step) Handle(_ context.Context, w chain.ResponseWriter, r *chain.Reques
 		}
 		var unsupported []string
 		for _, name := range names {
-			for _, h := range req.GetHeaders(name) {
+			for h := range chain.Named(req, name) {
 				for _, opt := range strings.Split(h.Value(), ",") {
 					if opt = strings.TrimSpace(opt); opt != "" {
 						unsupported = append(unsupported, opt)
@@ -184,7 +184,7 @@ func (s *Step) checkLoop(req *sip.Request) error {
 		return nil
 	}
 	var current string
-	for _, h := range req.GetHeaders("Via") {
+	for h := range chain.Named(req, "Via") {
 		v, ok := h.(*sip.ViaHeader) // sipgo splits comma-separated Vias into headers
 		if !ok {
 			continue
