@@ -42,13 +42,6 @@ type event struct {
 // fork runs every target in parallel and answers the caller (RFC 3261 16.6-16.7).
 func (s *Step) fork(ctx context.Context, w chain.ResponseWriter, r *chain.Request, newDialog bool) error {
 	isInvite := r.SIP.Method == sip.INVITE
-	if isInvite {
-		// RFC 3261 16.2: tell the caller at once that the request is being worked on, so it
-		// stops retransmitting while the branches ring.
-		if err := w.Reply(100, ""); err != nil {
-			s.Log.Debug("sending 100 Trying failed", "call_id", r.CallID(), "error", err)
-		}
-	}
 	if isInvite && r.Callee != "" && s.Dialogs != nil {
 		// The call counts against the callee's limit from now until it fails or its BYE.
 		s.Dialogs.Start(r.Callee, r.CallID(), s.Now())
@@ -81,6 +74,7 @@ type forkState struct {
 	winner *sip.Response // the 2xx relayed to the caller
 	global bool          // a 6xx ended the search
 	count  int           // branches opened so far (their numbers in logs and traces)
+	trying bool          // 100 Trying sent (INVITE)
 }
 
 // byPreference splits targets into groups of equal q, highest first: the groups are tried
@@ -133,6 +127,15 @@ func (s *Step) runGroup(ctx context.Context, w chain.ResponseWriter, r *chain.Re
 				}
 			})
 			b.timerC = time.AfterFunc(s.NoAnswer, func() { events <- event{b: b, err: errTimerC} })
+		}
+	}
+	if isInvite && !st.trying {
+		// RFC 3261 16.2: tell the caller the request is being worked on, so it stops
+		// retransmitting while the branches ring. Sent once the first branches are on their
+		// way, so that the callee starts ringing sooner; it still precedes anything relayed.
+		st.trying = true
+		if err := w.Reply(100, ""); err != nil {
+			s.Log.Debug("sending 100 Trying failed", "call_id", r.CallID(), "error", err)
 		}
 	}
 
