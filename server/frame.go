@@ -34,11 +34,18 @@ func (s *Server) handle(req *sip.Request, tx sip.ServerTransaction) {
 		r.Cancelled = cancelled
 	}
 
+	udp := r.Transport == "UDP"
+	if udp && req.Method != sip.ACK && r.InDialog() {
+		s.acks.wait(r.CallID()) // an ACK read before this request goes first (order.go)
+	}
 	ctx := context.Background()
 	if s.tracer != nil {
 		ctx = trace.WithRecorder(ctx, s.tracer.ForRequest(req))
 	}
 	err := s.chain.Serve(ctx, w, r)
+	if udp && req.Method == sip.ACK {
+		s.acks.handled(r.CallID())
+	}
 	code, producer, reason := s.finish(w, r, err)
 	s.endCall(call, code, producer)
 
@@ -50,6 +57,9 @@ func (s *Server) handle(req *sip.Request, tx sip.ServerTransaction) {
 	level := slog.LevelInfo
 	if code >= 500 {
 		level = slog.LevelWarn
+	}
+	if !s.log.Enabled(ctx, level) {
+		return // the attributes below cost a dozen allocations per transaction
 	}
 	attrs := []any{
 		"call_id", r.CallID(), "method", string(req.Method), "source", r.Source, "transport", r.Transport,

@@ -54,6 +54,7 @@ type Server struct {
 	tracer  *trace.Tracer
 	metrics *metrics.Metrics
 	dialogs *dialogs.Table
+	acks    *ackOrder
 
 	ua     *sipgo.UserAgent
 	sip    *sipgo.Server
@@ -76,7 +77,8 @@ type Server struct {
 
 // New prepares a server from a validated config; Start opens the listeners.
 func New(cfg config.Config, opts Options) (*Server, error) {
-	s := &Server{cfg: cfg, log: opts.Log, now: opts.Now, loc: opts.Locations, guard: opts.ForwardGuard, tracer: opts.Tracer}
+	s := &Server{cfg: cfg, log: opts.Log, now: opts.Now, loc: opts.Locations, guard: opts.ForwardGuard, tracer: opts.Tracer,
+		acks: newACKOrder()}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
@@ -275,6 +277,7 @@ func (s *Server) expireLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			s.acks.sweep(s.now())
 			if n, err := s.loc.Expire(ctx, s.now()); err != nil {
 				s.log.Warn("expiring bindings failed", "error", err)
 			} else if n > 0 {

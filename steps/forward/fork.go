@@ -94,7 +94,9 @@ func byPreference(targets []chain.Target) [][]chain.Target {
 // runGroup sends the request to targets in parallel and follows their branches until every
 // one has ended; provisional responses and the first 2xx are relayed at once.
 func (s *Step) runGroup(ctx context.Context, w chain.ResponseWriter, r *chain.Request, targets []chain.Target, newDialog, isInvite bool, st *forkState) []*branch {
-	events := make(chan event, 16)
+	// Room for one late Timer C per branch, so that a timer firing after the loop is
+	// over never blocks; watchers' events are all read before the loop ends.
+	events := make(chan event, len(targets)+1)
 	var branches []*branch
 	for _, t := range targets {
 		st.count++

@@ -87,7 +87,7 @@ func (s *Step) Handle(ctx context.Context, w chain.ResponseWriter, r *chain.Requ
 	if err != nil {
 		return fmt.Errorf("update bindings of %s: %w", aor, err)
 	}
-	if s.Log != nil {
+	if s.Log != nil && s.Log.Enabled(ctx, slog.LevelDebug) { // its arguments allocate even when off
 		s.Log.Debug("registered", "aor", aor, "bindings", len(bindings), "source", r.Source)
 	}
 	return w.ReplyWith(okResponse(req, bindings, now))
