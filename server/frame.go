@@ -34,8 +34,7 @@ func (s *Server) handle(req *sip.Request, tx sip.ServerTransaction) {
 		r.Cancelled = cancelled
 	}
 
-	udp := r.Transport == "UDP"
-	if udp && req.Method != sip.ACK && r.InDialog() {
+	if req.Method != sip.ACK && r.InDialog() {
 		s.acks.wait(r.CallID()) // an ACK read before this request goes first (order.go)
 	}
 	ctx := context.Background()
@@ -43,8 +42,8 @@ func (s *Server) handle(req *sip.Request, tx sip.ServerTransaction) {
 		ctx = trace.WithRecorder(ctx, s.tracer.ForRequest(req))
 	}
 	err := s.chain.Serve(ctx, w, r)
-	if udp && req.Method == sip.ACK {
-		s.acks.handled(r.CallID())
+	if req.Method == sip.ACK {
+		s.acks.handled(r.CallID(), s.now())
 	}
 	code, producer, reason := s.finish(w, r, err)
 	s.endCall(call, code, producer)

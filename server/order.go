@@ -8,19 +8,20 @@ import (
 // ackOrder keeps a dialog's ACK ahead of the request that follows it. sipgo handles every
 // message on a goroutine of its own, so a BYE sent right behind the ACK of a 2xx could
 // be forwarded first; under load the callee then got BYE before ACK (SIPp aborts such a
-// call as an "unexpected BYE"). The UDP reader, which sees datagrams in arrival order,
-// notes every ACK; an in-dialog request of the same Call-ID waits until that ACK has been
-// handled, for at most ackWait. TCP streams are not covered: sipgo frames them past the
-// read filter.
+// call as an "unexpected BYE"). sipgo's transport layer passes messages to its handlers
+// one at a time, in arrival order, before any goroutine of the next message is started:
+// a handler there notes every ACK, and an in-dialog request of the same Call-ID waits
+// until that ACK has been handled, for at most ackWait. The ACK's own goroutine may finish
+// before the note is taken, so the count may go below zero for a moment.
 type ackOrder struct {
 	mu      sync.Mutex
 	pending map[string]*pendingACK // by Call-ID
 }
 
 type pendingACK struct {
-	n    int           // ACKs read and not yet handled
-	done chan struct{} // closed when n drops to 0
-	read time.Time     // when the last was read
+	n    int           // ACKs read minus ACKs handled
+	done chan struct{} // closed when n comes back to 0
+	seen time.Time     // when the note was last changed
 }
 
 // ackWait bounds the wait: an ACK that sipgo absorbs (the ACK of a non-2xx answer, which
@@ -33,27 +34,24 @@ const ackKeep = time.Second
 
 func newACKOrder() *ackOrder { return &ackOrder{pending: map[string]*pendingACK{}} }
 
-// read notes an ACK of callID as read (the UDP reader, in arrival order).
-func (o *ackOrder) read(callID string, now time.Time) {
+// read notes an ACK of callID as read (sipgo's transport layer, in arrival order).
+func (o *ackOrder) read(callID string, now time.Time) { o.add(callID, 1, now) }
+
+// handled notes that an ACK of callID has gone through the chain.
+func (o *ackOrder) handled(callID string, now time.Time) { o.add(callID, -1, now) }
+
+func (o *ackOrder) add(callID string, d int, now time.Time) {
 	o.mu.Lock()
 	p := o.pending[callID]
 	if p == nil {
 		p = &pendingACK{done: make(chan struct{})}
 		o.pending[callID] = p
 	}
-	p.n++
-	p.read = now
-	o.mu.Unlock()
-}
-
-// handled notes that an ACK of callID has gone through the chain.
-func (o *ackOrder) handled(callID string) {
-	o.mu.Lock()
-	if p := o.pending[callID]; p != nil {
-		if p.n--; p.n <= 0 {
-			close(p.done)
-			delete(o.pending, callID)
-		}
+	p.n += d
+	p.seen = now
+	if p.n == 0 {
+		close(p.done)
+		delete(o.pending, callID)
 	}
 	o.mu.Unlock()
 }
@@ -63,8 +61,9 @@ func (o *ackOrder) handled(callID string) {
 func (o *ackOrder) wait(callID string) {
 	o.mu.Lock()
 	p := o.pending[callID]
+	ahead := p != nil && p.n > 0
 	o.mu.Unlock()
-	if p == nil {
+	if !ahead {
 		return
 	}
 	t := time.NewTimer(ackWait)
@@ -75,11 +74,12 @@ func (o *ackOrder) wait(callID string) {
 	}
 }
 
-// sweep drops notes of ACKs that never reached the handler.
+// sweep drops notes of ACKs that never reached the handler (or were handled and never
+// noted: a message the transport layer did not pass on).
 func (o *ackOrder) sweep(now time.Time) {
 	o.mu.Lock()
 	for id, p := range o.pending {
-		if now.Sub(p.read) > ackKeep {
+		if now.Sub(p.seen) > ackKeep {
 			close(p.done)
 			delete(o.pending, id)
 		}

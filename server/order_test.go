@@ -21,8 +21,8 @@ func TestACKOrder(t *testing.T) {
 	o.read("a", now) // a retransmission
 	go func() {
 		time.Sleep(2 * time.Millisecond)
-		o.handled("a")
-		o.handled("a")
+		o.handled("a", time.Now())
+		o.handled("a", time.Now())
 	}()
 	start = time.Now()
 	o.wait("a")
@@ -48,5 +48,20 @@ func TestACKOrder(t *testing.T) {
 	if o.notes() != 0 {
 		t.Errorf("not swept")
 	}
-	o.handled("b") // late: harmless
+	o.handled("b", now) // late: a note of its own, swept later, never waited on
+	o.wait("b")
+	o.sweep(now.Add(2 * ackKeep))
+
+	// The ACK's goroutine finished before the transport layer noted it: the count dips
+	// below zero and comes back, and nothing waits.
+	o.handled("c", now)
+	o.read("c", now)
+	if o.notes() != 0 {
+		t.Errorf("handled-then-read left a note")
+	}
+	start = time.Now()
+	o.wait("c")
+	if d := time.Since(start); d > ackWait/2 {
+		t.Errorf("wait after handled-then-read took %v", d)
+	}
 }

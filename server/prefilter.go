@@ -94,10 +94,6 @@ func (s *Server) prefilter(props sip.TransportReadProps, data []byte) ([]byte, e
 			via, from, to, callID, cseq)
 		return nil, nil
 	}
-	if bytes.HasPrefix(data, []byte("ACK ")) && callID != nil {
-		// Noted in arrival order, so that a BYE right behind it waits for it (order.go).
-		s.acks.read(string(bytes.TrimSpace(callID[bytes.IndexByte(callID, ':')+1:])), s.now())
-	}
 	return data, nil
 }
 

@@ -202,11 +202,9 @@ func (s *Server) build() error {
 		return fmt.Errorf("create SIP user agent: %w", err)
 	}
 	s.ua = ua
-	if s.metrics != nil {
-		// Every message read, parsed and framed (TCP included), before the transaction
-		// layer absorbs retransmissions; the messages sent are counted by the wire tap.
-		ua.TransportLayer().OnMessage(s.metrics.Received)
-	}
+	// Every message read, parsed and framed (TCP included), in arrival order and before
+	// the transaction layer absorbs retransmissions.
+	ua.TransportLayer().OnMessage(s.arrived)
 	s.sip, err = sipgo.NewServer(ua, sipgo.WithServerLogger(sipLog))
 	if err != nil {
 		return fmt.Errorf("create SIP server: %w", err)
@@ -306,6 +304,19 @@ func (s *Server) strayResponse(res *sip.Response) {
 	out.SetDestination("")
 	if err := s.client.TransportLayer().WriteMsg(out); err != nil {
 		s.log.Debug("relaying a stray 2xx failed", "error", err)
+	}
+}
+
+// arrived sees every message sipgo reads, one at a time in arrival order: it counts it
+// (the messages sent are counted by the wire tap) and notes ACKs for ackOrder.
+func (s *Server) arrived(msg sip.Message) {
+	if s.metrics != nil {
+		s.metrics.Received(msg)
+	}
+	if req, ok := msg.(*sip.Request); ok && req.Method == sip.ACK {
+		if id := req.CallID(); id != nil {
+			s.acks.read(id.Value(), s.now())
+		}
 	}
 }
 
