@@ -34,13 +34,9 @@ Exit status: 0 after a clean stop; otherwise that of the failed registration.`, 
 	codecs := fs.String("codecs", ua.DefaultCodecs, "codecs to accept")
 	expires := fs.Int("expires", 3600, "requested lifetime of the registration in seconds")
 	calls := fs.Int("calls", 0, "stop after this many calls have ended (0: until Ctrl-C)")
-	pos, code, ok := parseInterleaved(fs, args)
+	pos, code, ok := parsePositional(fs, args, 1)
 	if !ok {
 		return code
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return ua.ExitUsage
 	}
 	final, err := ua.ParseFinal(*then)
 	if err != nil {
@@ -69,8 +65,7 @@ Exit status: 0 after a clean stop; otherwise that of the failed registration.`, 
 	if *expires < 1 || *calls < 0 {
 		return errorf(stderr, "--expires must be positive and --calls not negative")
 	}
-	pr := &phonePrinter{w: stdout, json: *pf.jsonOut}
-	phone, err := newCLIPhone(pf, pos[0], pr)
+	phone, pr, err := openPhone(pf, pos[0], stdout)
 	if err != nil {
 		return errorf(stderr, "%v", err)
 	}

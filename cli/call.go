@@ -26,13 +26,9 @@ At the end it prints the call's ladder and exits with the status of the outcome.
 	ringTimeout := fs.Duration("ring-timeout", 30*time.Second, "CANCEL the call if it is not answered within this time (0: no limit)")
 	maxRedirects := fs.Int("max-redirects", ua.DefaultMaxRedirects, "how many 3xx redirections to follow")
 	maxRetryAfter := fs.Duration("max-retry-after", ua.DefaultMaxRetryAfter, "longest Retry-After of a 503 worth waiting for")
-	pos, code, ok := parseInterleaved(fs, args)
+	pos, code, ok := parsePositional(fs, args, 2)
 	if !ok {
 		return code
-	}
-	if len(pos) != 2 {
-		fs.Usage()
-		return ua.ExitUsage
 	}
 	cs, err := ua.ParseCodecs(*codecs)
 	if err != nil {
@@ -49,8 +45,7 @@ At the end it prints the call's ladder and exits with the status of the outcome.
 	if err != nil {
 		return errorf(stderr, "TO: %v", err)
 	}
-	pr := &phonePrinter{w: stdout, json: *pf.jsonOut}
-	phone, err := newCLIPhone(pf, pos[0], pr)
+	phone, pr, err := openPhone(pf, pos[0], stdout)
 	if err != nil {
 		return errorf(stderr, "%v", err)
 	}

@@ -21,13 +21,9 @@ is that of the last probe that did not get a 2xx (0 when every probe got one).`,
 	interval := fs.Duration("interval", time.Second, "time between probes")
 	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait for each answer")
 	from := fs.String("from", "siplens", "user part of the From URI (its host is this machine's address)")
-	pos, code, ok := parseInterleaved(fs, args)
+	pos, code, ok := parsePositional(fs, args, 1)
 	if !ok {
 		return code
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return ua.ExitUsage
 	}
 	if *count < 0 || *interval < 0 || *timeout <= 0 {
 		return errorf(stderr, "--count must not be negative and --timeout must be positive")

@@ -84,6 +84,20 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, int, bool) {
 	}
 }
 
+// parsePositional is parseInterleaved for a command that takes exactly n positional
+// arguments: any other number prints the usage.
+func parsePositional(fs *flag.FlagSet, args []string, n int) ([]string, int, bool) {
+	pos, code, ok := parseInterleaved(fs, args)
+	if !ok {
+		return nil, code, false
+	}
+	if len(pos) != n {
+		fs.Usage()
+		return nil, ua.ExitUsage, false
+	}
+	return pos, 0, true
+}
+
 // proxyFor turns --server into the phone's outbound proxy.
 func proxyFor(server string, aor string) (string, error) {
 	switch strings.ToLower(server) {
@@ -138,6 +152,14 @@ func interruptContext() (context.Context, context.CancelFunc) {
 	return ctx, stop
 }
 
+// openPhone builds the phone of a command from its flags, with the printer of its
+// events on stdout (text, or JSON with --json).
+func openPhone(f *phoneFlags, aorText string, stdout io.Writer) (*ua.Phone, *phonePrinter, error) {
+	pr := &phonePrinter{w: stdout, json: *f.jsonOut}
+	phone, err := newCLIPhone(f, aorText, pr)
+	return phone, pr, err
+}
+
 // newCLIPhone builds the phone of a command from its flags.
 func newCLIPhone(f *phoneFlags, aorText string, pr *phonePrinter) (*ua.Phone, error) {
 	aor, err := ua.ParseAOR(aorText)
@@ -169,19 +191,14 @@ Ctrl-C, then unregisters (Expires: 0). Without --keep the binding stays until it
 	pf := addPhoneFlags(fs, true)
 	expires := fs.Int("expires", 3600, "requested lifetime of the binding in seconds")
 	keep := fs.Bool("keep", false, "stay registered (refresh before expiry) until Ctrl-C, then unregister")
-	pos, code, ok := parseInterleaved(fs, args)
+	pos, code, ok := parsePositional(fs, args, 1)
 	if !ok {
 		return code
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return ua.ExitUsage
 	}
 	if *expires < 1 {
 		return errorf(stderr, "--expires %d: give a positive number of seconds", *expires)
 	}
-	pr := &phonePrinter{w: stdout, json: *pf.jsonOut}
-	phone, err := newCLIPhone(pf, pos[0], pr)
+	phone, pr, err := openPhone(pf, pos[0], stdout)
 	if err != nil {
 		return errorf(stderr, "%v", err)
 	}

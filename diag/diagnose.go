@@ -909,21 +909,32 @@ func (x *explainer) declined() {
 	x.check("Nothing is broken: the callee refused the call. If nobody pressed reject, check the phone's call-rejection rules (anonymous calls, block lists).")
 }
 
+// timerBranch is the branch a timer ended (found, else the producer's branch), which
+// becomes the producer under that timer's name. Without one it gives the generic
+// explanation and returns nil.
+func (x *explainer) timerBranch(found *branch, timer string) *branch {
+	b := found
+	if b == nil {
+		b = x.producerBranch()
+	}
+	if b == nil {
+		x.generic()
+		return nil
+	}
+	p := branchProducer(b)
+	p.Kind, p.Timer = ByTimer, timer
+	x.d.Producer = p
+	return b
+}
+
 func (x *explainer) timedOut() {
 	a := x.a
 	switch {
 	case x.d.Producer.Timer == "Timer C" || x.timerCBranch() != nil && x.d.Producer.Kind != ByBranch:
-		b := x.timerCBranch()
+		b := x.timerBranch(x.timerCBranch(), "Timer C")
 		if b == nil {
-			b = x.producerBranch()
-		}
-		if b == nil {
-			x.generic()
 			return
 		}
-		p := branchProducer(b)
-		p.Kind, p.Timer = ByTimer, "Timer C"
-		x.d.Producer = p
 		end := a.final.time()
 		if ev := a.event(trace.KindTimer, trace.TimerC); ev != nil {
 			end = ev.Time
@@ -948,17 +959,10 @@ func (x *explainer) timedOut() {
 		x.evidence(a.final, "%s", x.answerText())
 		x.check("Nothing is broken: nobody picked up. Set up voicemail or forwarding on no answer, or lengthen proxy.no_answer_timeout if callers need more time.")
 	case x.d.Producer.Timer == "Timer B" || x.silentBranch() != nil:
-		b := x.silentBranch()
+		b := x.timerBranch(x.silentBranch(), "Timer B")
 		if b == nil {
-			b = x.producerBranch()
-		}
-		if b == nil {
-			x.generic()
 			return
 		}
-		p := branchProducer(b)
-		p.Kind, p.Timer = ByTimer, "Timer B"
-		x.d.Producer = p
 		// From the first copy to the moment siplens gave up (Timer B, 64*T1).
 		end := a.final.time()
 		if ev := a.event(trace.KindTimer, trace.TimerB); ev != nil {

@@ -216,30 +216,37 @@ func (t *Tracer) event(ev Event) {
 	} else {
 		ev.Time = micros(ev.Time)
 	}
-	t.mu.Lock()
-	if t.shut || t.queued.len() >= t.queueSize {
-		t.mu.Unlock()
-		t.dropped.Add(1)
-		return
+	if seq, ok := t.reserve(); ok {
+		ev.Seq = seq
+		t.queued.evs = append(t.queued.evs, ev)
+		t.release()
 	}
-	t.order++
-	ev.Seq = t.order
-	t.queued.evs = append(t.queued.evs, ev)
-	n := t.queued.len()
-	t.mu.Unlock()
-	t.accepted(n)
 }
 
 func (t *Tracer) enqueueMessage(m Message) {
+	if seq, ok := t.reserve(); ok {
+		m.Seq = seq
+		t.queued.msgs = append(t.queued.msgs, m)
+		t.release()
+	}
+}
+
+// reserve takes the queue's lock and the order number of one more entry, which the
+// caller appends before release. When the queue is full or shut it counts the entry as
+// dropped and returns false, without the lock.
+func (t *Tracer) reserve() (uint64, bool) {
 	t.mu.Lock()
 	if t.shut || t.queued.len() >= t.queueSize {
 		t.mu.Unlock()
 		t.dropped.Add(1)
-		return
+		return 0, false
 	}
 	t.order++
-	m.Seq = t.order
-	t.queued.msgs = append(t.queued.msgs, m)
+	return t.order, true
+}
+
+// release ends what reserve began.
+func (t *Tracer) release() {
 	n := t.queued.len()
 	t.mu.Unlock()
 	t.accepted(n)
