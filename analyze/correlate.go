@@ -11,17 +11,18 @@ import (
 // copies across: an X-CID header naming the other leg's Call-ID (a common B2BUA
 // habit), or the Session-ID of RFC 7989, which stays the same end to end.
 //
-// Keys live while a leg is in flight, and for a while after it finished (linger), so
-// that the leg that finishes second still finds the first.
+// Keys live while any leg that carries them is in flight, and for a while after the
+// last one finished (linger), so that a leg that finishes later still finds the others.
 type correlator struct {
 	linger time.Duration
 	legs   map[string][]string // key -> Call-IDs that carry it
+	ended  map[string]int      // key -> how many of those have finished
 	done   map[string]time.Time
 	scan   time.Time
 }
 
 func newCorrelator(linger time.Duration) *correlator {
-	return &correlator{linger: linger, legs: map[string][]string{}, done: map[string]time.Time{}}
+	return &correlator{linger: linger, legs: map[string][]string{}, ended: map[string]int{}, done: map[string]time.Time{}}
 }
 
 // keys adds the correlation keys of a message of call id to have.
@@ -68,7 +69,9 @@ func (c *correlator) finish(id string, keys []string, now time.Time) []string {
 				out = append(out, other)
 			}
 		}
-		c.done[k] = now
+		if c.ended[k]++; c.ended[k] >= len(c.legs[k]) {
+			c.done[k] = now // the last leg with this key: it may now linger and go
+		}
 	}
 	slices.Sort(out)
 	return out
@@ -84,6 +87,7 @@ func (c *correlator) expire(now time.Time) {
 		if now.Sub(t) > c.linger {
 			delete(c.done, k)
 			delete(c.legs, k)
+			delete(c.ended, k)
 		}
 	}
 }

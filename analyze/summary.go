@@ -110,12 +110,6 @@ func (s *Summary) count(r capture.Record, f facts) {
 // call adds a finished call.
 func (s *Summary) call(c *Call) {
 	d := &c.Diagnosis
-	if c.Open {
-		s.Open++
-	}
-	if len(c.Related) > 0 {
-		s.Correlated++
-	}
 	if c.Retransmissions > 0 {
 		s.CallsWithRetransmits++
 		s.Retransmissions += c.Retransmissions
@@ -126,6 +120,13 @@ func (s *Summary) call(c *Call) {
 	if d.Method != "INVITE" {
 		s.Other[cmp.Or(d.Method, "(no request)")]++
 		return
+	}
+	// Printed under "Calls (INVITE)": an unanswered OPTIONS is not a call still going.
+	if c.Open {
+		s.Open++
+	}
+	if len(c.Related) > 0 {
+		s.Correlated++
 	}
 	s.Calls++
 	s.Outcomes[d.Outcome]++

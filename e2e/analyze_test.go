@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -193,7 +194,8 @@ func TestAnalyzeCaptureThroughSiplens(t *testing.T) {
 		ports := siptest.FreePorts(t, 2)
 		bobPort, carolPort := ports[0], ports[1]
 		file := filepath.Join(t.TempDir(), "siplens-"+transport+".pcapng")
-		filter := fmt.Sprintf("port %d or port %d or port %d", srv.Port, bobPort, carolPort)
+		// Loopback traffic only, also on the "any" pseudo-interface.
+		filter := fmt.Sprintf("host 127.0.0.1 and (port %d or port %d or port %d)", srv.Port, bobPort, carolPort)
 		capt := startDumpcap(t, "", "lo", filter, file)
 		// The same traffic from the "any" pseudo-interface: Linux cooked headers, SLL in
 		// pcap and SLL2 in pcapng.
@@ -205,32 +207,12 @@ func TestAnalyzeCaptureThroughSiplens(t *testing.T) {
 		const answered, busy = 6, 3
 		bob := answeringPhone(t, srv, transport, "bob", bobPort, "uas_answer.xml", answered, nil)
 		carol := answeringPhone(t, srv, transport, "carol", carolPort, "uas_reject.xml", busy, map[string]string{"code": "486"})
-		// The callers run at once: calls of every outcome interleave on the wire.
-		runs := []struct {
-			scenario, callee string
-			calls            int
-			hold             string
-		}{
-			{"uac_call.xml", "bob", answered, "300"},
-			{"uac_expect_486.xml", "carol", busy, ""},
-			{"uac_expect_404.xml", "nobody", 2, ""},
-			{"uac_expect_480.xml", "dave", 2, ""},
-		}
-		results := make([]siptest.Result, len(runs))
-		var wg sync.WaitGroup
-		for i, r := range runs {
-			vars := map[string]string{"callee": r.callee}
-			if r.hold != "" {
-				vars["hold"] = r.hold
-			}
-			s := sipp(t, srv, transport, r.scenario, "alice", vars)
-			s.Calls, s.Rate = r.calls, 50
-			wg.Go(func() { results[i] = s.Run(t) })
-		}
-		wg.Wait()
-		for _, r := range results {
-			r.RequireOK(t)
-		}
+		runCallers(t, srv, transport, []callerRun{
+			{"uac_call.xml", "bob", answered, map[string]string{"hold": "300"}},
+			{"uac_expect_486.xml", "carol", busy, nil},
+			{"uac_expect_404.xml", "nobody", 2, nil},
+			{"uac_expect_480.xml", "dave", 2, nil},
+		})
 		bob.Wait(10 * time.Second).RequireOK(t)
 		carol.Wait(10 * time.Second).RequireOK(t)
 		if transport == "udp" {
@@ -372,7 +354,7 @@ func TestAnalyzeRoundTrip(t *testing.T) {
 		requireTsharkAgrees(t, pcapFile, got.summary)
 		a := got.calls[rec.CallID]
 		if a == nil {
-			t.Fatalf("the pcap holds no call %s; calls %v", rec.CallID, keys(got.calls))
+			t.Fatalf("the pcap holds no call %s; calls %v", rec.CallID, slices.Collect(maps.Keys(got.calls)))
 		}
 		d := a.Diagnosis
 		if d.Outcome != want.Outcome || d.FinalCode != want.FinalCode || d.Producer.Kind != want.Producer.Kind ||
@@ -415,12 +397,30 @@ func TestAnalyzeRoundTrip(t *testing.T) {
 	})
 }
 
-func keys[V any](m map[string]V) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
+// callerRun is one SIPp caller (as alice) of runCallers: vars add to the callee's.
+type callerRun struct {
+	scenario, callee string
+	calls            int
+	vars             map[string]string
+}
+
+// runCallers runs the callers at once against target, so that calls of every outcome
+// interleave on the wire, and requires each to succeed.
+func runCallers(t *testing.T, target *testServer, transport string, runs []callerRun) {
+	t.Helper()
+	results := make([]siptest.Result, len(runs))
+	var wg sync.WaitGroup
+	for i, r := range runs {
+		vars := map[string]string{"callee": r.callee}
+		maps.Copy(vars, r.vars)
+		s := sipp(t, target, transport, r.scenario, "alice", vars)
+		s.Calls, s.Rate = r.calls, 50
+		wg.Go(func() { results[i] = s.Run(t) })
 	}
-	return out
+	wg.Wait()
+	for _, r := range results {
+		r.RequireOK(t)
+	}
 }
 
 // TestAnalyzeCaptureThroughKamailio: the same through a proxy we did not write. The
@@ -450,30 +450,11 @@ func TestAnalyzeCaptureThroughKamailio(t *testing.T) {
 		}
 		bob := phone("bob", bobPort, "uas_answer.xml", answered, nil)
 		carol := phone("carol", carolPort, "uas_reject.xml", busy, map[string]string{"code": "486"})
-		runs := []struct {
-			scenario, callee string
-			calls            int
-			vars             map[string]string
-		}{
+		runCallers(t, kam, transport, []callerRun{
 			{"uac_call.xml", "bob", answered, map[string]string{"hold": "200"}},
 			{"uac_expect_486.xml", "carol", busy, nil},
 			{"uac_expect_404.xml", "nobody", 2, nil},
-		}
-		results := make([]siptest.Result, len(runs))
-		var wg sync.WaitGroup
-		for i, r := range runs {
-			vars := map[string]string{"callee": r.callee}
-			for k, v := range r.vars {
-				vars[k] = v
-			}
-			s := sipp(t, kam, transport, r.scenario, "alice", vars)
-			s.Calls, s.Rate = r.calls, 50
-			wg.Go(func() { results[i] = s.Run(t) })
-		}
-		wg.Wait()
-		for _, r := range results {
-			r.RequireOK(t)
-		}
+		})
 		bob.Wait(10 * time.Second).RequireOK(t)
 		carol.Wait(10 * time.Second).RequireOK(t)
 		capt.stop(t)
@@ -528,6 +509,8 @@ func netnsPair(t *testing.T) (a, b, ifA, addrA, addrB string) {
 	do("netns", "add", b)
 	t.Cleanup(func() { _ = exec.Command(ip, "netns", "del", b).Run() })
 	do("link", "add", ifA, "type", "veth", "peer", "name", ifB)
+	// Gone with the namespaces once moved; this catches a pair left in ours by a failure.
+	t.Cleanup(func() { _ = exec.Command(ip, "link", "del", ifA).Run() })
 	do("link", "set", ifA, "netns", a)
 	do("link", "set", ifB, "netns", b)
 	do("-n", a, "addr", "add", addrA+"/24", "dev", ifA)
@@ -694,7 +677,10 @@ func TestAnalyzeHEPFromKamailio(t *testing.T) {
 		t.Errorf("messages read from HEP: %v %v; from the SIP capture: %v %v", got.HEPRequests, got.HEPResponses, want.Requests, want.Responses)
 	}
 	for id, h := range viaHEP.calls {
-		if c := direct.calls[id]; c == nil || len(c.Trace.Messages) != len(h.Trace.Messages) {
+		switch c := direct.calls[id]; {
+		case c == nil:
+			t.Errorf("call %s: read from HEP, missing from the packets", id)
+		case len(c.Trace.Messages) != len(h.Trace.Messages):
 			t.Errorf("call %s: %d messages from HEP, %d from the packets", id, len(h.Trace.Messages), len(c.Trace.Messages))
 		}
 	}

@@ -252,7 +252,7 @@ func diagnosisCases() []diagCase {
 			flow: "bob's phone rings; the caller gives up after about a second and sends CANCEL.",
 			run: serverThen(nil, "INVITE", "bob", then(answeringPhone("uas_ring_until_cancel.xml", nil),
 				func(t *testing.T, srv *testServer) {
-					sipp(t, srv, "udp", "uac_cancel_ringing.xml", "alice", cancelVars("bob", "1000")).Run(t).RequireOK(t)
+					sipp(t, srv, "udp", "uac_cancel.xml", "alice", cancelVars("bob", "1000")).Run(t).RequireOK(t)
 				})),
 			code: 487, outcome: "cancelled", want: []string{"CANCEL", "hung up", "of ringing"},
 			check: atLeastSeconds("hung up after", 0.9), ladder: true},
@@ -359,7 +359,7 @@ func overloaded(t *testing.T) (*testServer, *trace.Call) {
 		c.RateLimit.MaxInProgress, c.RateLimit.RetryAfter = 1, 9
 	})
 	trustedPhone(t, srv, "uas_ring_until_cancel.xml", nil)
-	ringing := sipp(t, srv, "udp", "uac_cancel_ringing.xml", "alice", cancelVars("bob", "2000")).Start(t)
+	ringing := sipp(t, srv, "udp", "uac_cancel.xml", "alice", cancelVars("bob", "2000")).Start(t)
 	ringing.WaitForResponse(t, 180, "INVITE", 5*time.Second) // that INVITE is in progress for 2 s
 	sipp(t, srv, "udp", "uac_expect_503.xml", "carol", map[string]string{"callee": "dave"}).Run(t).RequireOK(t)
 	if res := ringing.Wait(10 * time.Second); !res.OK() {

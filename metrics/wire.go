@@ -76,7 +76,7 @@ func (m *Metrics) Sent(raw []byte) {
 	if sp <= 0 {
 		return // a keep-alive (CRLF) or not SIP at all
 	}
-	m.wire.reqOut[methodIndexBytes(raw[:sp])].Add(1)
+	m.wire.reqOut[methodIndex(raw[:sp])].Add(1)
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
@@ -88,19 +88,11 @@ func codeIndex(code int) int {
 	return code
 }
 
-func methodIndex(m string) int {
+// methodIndex finds a method given as a string or as bytes (comparing string(b) does
+// not allocate).
+func methodIndex[S string | []byte](m S) int {
 	for i, name := range methods[:otherMethod] {
-		if m == name {
-			return i
-		}
-	}
-	return otherMethod
-}
-
-// methodIndexBytes is methodIndex for bytes; comparing string(b) does not allocate.
-func methodIndexBytes(b []byte) int {
-	for i, name := range methods[:otherMethod] {
-		if string(b) == name {
+		if string(m) == name {
 			return i
 		}
 	}

@@ -15,12 +15,12 @@ import (
 // before the note is taken, so the count may go below zero for a moment.
 type ackOrder struct {
 	mu      sync.Mutex
-	pending map[string]*pendingACK // by Call-ID
+	pending map[string]pendingACK // by Call-ID; held by value: no allocation per ACK
 }
 
 type pendingACK struct {
 	n    int           // ACKs read minus ACKs handled
-	done chan struct{} // closed when n comes back to 0
+	done chan struct{} // made by the first waiter, closed when n comes back to 0
 	seen time.Time     // when the note was last changed
 }
 
@@ -32,7 +32,7 @@ const ackWait = 20 * time.Millisecond
 // ackKeep is how long a note of an unhandled ACK is kept before sweep drops it.
 const ackKeep = time.Second
 
-func newACKOrder() *ackOrder { return &ackOrder{pending: map[string]*pendingACK{}} }
+func newACKOrder() *ackOrder { return &ackOrder{pending: map[string]pendingACK{}} }
 
 // read notes an ACK of callID as read (sipgo's transport layer, in arrival order).
 func (o *ackOrder) read(callID string, now time.Time) { o.add(callID, 1, now) }
@@ -43,15 +43,12 @@ func (o *ackOrder) handled(callID string, now time.Time) { o.add(callID, -1, now
 func (o *ackOrder) add(callID string, d int, now time.Time) {
 	o.mu.Lock()
 	p := o.pending[callID]
-	if p == nil {
-		p = &pendingACK{done: make(chan struct{})}
-		o.pending[callID] = p
-	}
 	p.n += d
 	p.seen = now
 	if p.n == 0 {
-		close(p.done)
-		delete(o.pending, callID)
+		o.drop(callID, p)
+	} else {
+		o.pending[callID] = p
 	}
 	o.mu.Unlock()
 }
@@ -60,12 +57,16 @@ func (o *ackOrder) add(callID string, d int, now time.Time) {
 // ackWait.
 func (o *ackOrder) wait(callID string) {
 	o.mu.Lock()
-	p := o.pending[callID]
-	ahead := p != nil && p.n > 0
-	o.mu.Unlock()
-	if !ahead {
+	p, ok := o.pending[callID]
+	if !ok || p.n <= 0 {
+		o.mu.Unlock()
 		return
 	}
+	if p.done == nil {
+		p.done = make(chan struct{})
+		o.pending[callID] = p
+	}
+	o.mu.Unlock()
 	t := time.NewTimer(ackWait)
 	defer t.Stop()
 	select {
@@ -80,11 +81,18 @@ func (o *ackOrder) sweep(now time.Time) {
 	o.mu.Lock()
 	for id, p := range o.pending {
 		if now.Sub(p.seen) > ackKeep {
-			close(p.done)
-			delete(o.pending, id)
+			o.drop(id, p)
 		}
 	}
 	o.mu.Unlock()
+}
+
+// drop forgets the note of callID and releases its waiters; o.mu is held.
+func (o *ackOrder) drop(callID string, p pendingACK) {
+	if p.done != nil {
+		close(p.done)
+	}
+	delete(o.pending, callID)
 }
 
 // notes is the number of Call-IDs with an ACK noted (tests).

@@ -65,3 +65,19 @@ func TestACKOrder(t *testing.T) {
 		t.Errorf("wait after handled-then-read took %v", d)
 	}
 }
+
+// TestACKOrderAllocs: noting and handling an ACK is on every call's path and must not
+// allocate (the channel is made only when a request has to wait).
+func TestACKOrderAllocs(t *testing.T) {
+	o := newACKOrder()
+	now := time.Now()
+	o.read("warm", now)
+	o.handled("warm", now)
+	if n := testing.AllocsPerRun(1000, func() {
+		o.read("warm", now)
+		o.handled("warm", now)
+		o.wait("warm")
+	}); n != 0 {
+		t.Errorf("an ACK noted and handled allocates %.1f times", n)
+	}
+}

@@ -47,14 +47,14 @@ func TestACL(t *testing.T) {
 		name, source, ua, domain string
 		code                     int // 0 pass, -1 dropped
 		reason                   string
-		rule                     string // the Rule of the recorded denial (403s only)
+		rule                     string // the Rule of the recorded denial or drop
 	}{
 		{"allowed network", "10.1.2.3:5060", "", "example.com", 0, "", ""},
 		{"denied host inside the allowed network", "10.6.6.6:5060", "", "example.com", 403, "denied by the acl rule 10.6.6.6/32", "10.6.6.6/32"},
 		{"outside the allow list", "198.51.100.1:5060", "", "example.com", 403, "not in the acl allow list", ""},
-		{"drop list", "203.0.113.9:5060", "", "example.com", -1, "drop list", ""},
-		{"scanner user agent", "10.1.2.3:5060", "friendly-scanner", "example.com", -1, "friendly-scanner", ""},
-		{"scanner user agent, other case", "10.1.2.3:5060", "Friendly-Scanner 1.0", "example.com", -1, "friendly-scanner", ""},
+		{"drop list", "203.0.113.9:5060", "", "example.com", -1, "drop list", "203.0.113.0/24"},
+		{"scanner user agent", "10.1.2.3:5060", "friendly-scanner", "example.com", -1, "friendly-scanner", "friendly-scanner"},
+		{"scanner user agent, other case", "10.1.2.3:5060", "Friendly-Scanner 1.0", "example.com", -1, "friendly-scanner", "friendly-scanner"},
 		{"denied for one domain", "192.0.2.99:5060", "", "example.com", 403, "acl for example.com", "192.0.2.99/32"},
 		{"same host into another domain", "192.0.2.99:5060", "", "", 0, "", ""},
 		{"IPv4-mapped IPv6 source", "[::ffff:10.6.6.6]:5060", "", "", 403, "denied", "10.6.6.6/32"},
@@ -81,11 +81,9 @@ func TestACL(t *testing.T) {
 			if !strings.Contains(rej.Reason, tt.reason) {
 				t.Fatalf("reason %q does not contain %q", rej.Reason, tt.reason)
 			}
-			if tt.code > 0 {
-				evs := rec.Call().Events
-				if len(evs) != 1 || evs[0].Kind != trace.KindACL || evs[0].Rule != tt.rule {
-					t.Fatalf("recorded %+v, want one acl denial with rule %q", evs, tt.rule)
-				}
+			evs := rec.Call().Events
+			if len(evs) != 1 || evs[0].Kind != trace.KindACL || evs[0].Rule != tt.rule {
+				t.Fatalf("recorded %+v, want one acl refusal with rule %q", evs, tt.rule)
 			}
 		})
 	}
